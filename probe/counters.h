@@ -1,0 +1,54 @@
+/* Packet accounting: every packet a backend hands over lands in exactly one bucket, and every
+ * record handed to a sink ends delivered, failed or still in flight (DESIGN.md, "Accounting"). */
+#ifndef DNSPROBE_COUNTERS_H
+#define DNSPROBE_COUNTERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum malformed_reason {
+	MALFORMED_NONE,
+	MALFORMED_LINK_TRUNCATED,
+	MALFORMED_IP_TRUNCATED,
+	MALFORMED_IP_BAD_HEADER,
+	MALFORMED_IPV6_EXT_TRUNCATED,
+	MALFORMED_L4_TRUNCATED,
+	MALFORMED_UDP_BAD_LENGTH,
+	MALFORMED_DNS_TOO_SHORT,
+	MALFORMED_RECORD_TOO_LARGE,
+	MALFORMED_REASON_COUNT
+};
+
+const char *malformed_reason_name(enum malformed_reason reason);
+
+struct counters {
+	uint64_t packets;
+	uint64_t records;          /* DNS messages turned into records */
+	uint64_t not_dns;
+	uint64_t malformed;        /* packets with no usable DNS message, by reason below */
+	uint64_t tcp;              /* TCP segments on a DNS port (not reassembled yet) */
+	uint64_t ip_fragments;
+	uint64_t unsupported_link;
+	uint64_t malformed_by_reason[MALFORMED_REASON_COUNT];
+	uint64_t records_partial;  /* records of DNS messages that could only be partly parsed */
+	uint64_t records_to_sink;  /* records the sink accepted */
+	uint64_t records_dropped;  /* records dropped because the sink was full (--on-full=drop) */
+	uint64_t records_rejected; /* records the sink refused with an error */
+};
+
+/* What a sink knows about the records it accepted. */
+struct sink_counters {
+	uint64_t delivered;
+	uint64_t failed;
+	uint64_t in_flight;
+};
+
+void counters_add(struct counters *total, const struct counters *part);
+
+/* True when every packet is in exactly one bucket and every record is accounted for. */
+int counters_balance(const struct counters *c, const struct sink_counters *s);
+
+void counters_print_summary(FILE *out, const struct counters *c, const struct sink_counters *s);
+int counters_write_json(FILE *out, const struct counters *c, const struct sink_counters *s);
+
+#endif

@@ -1,0 +1,351 @@
+/* Link, network and transport header decoding. Every read is checked against the captured length;
+ * the IP and UDP length fields bound the payload but are never trusted beyond the capture. */
+#include "decode.h"
+
+#include <string.h>
+
+#include "bytes.h"
+
+#define ETHERTYPE_IPV4   0x0800
+#define ETHERTYPE_IPV6   0x86dd
+#define ETHERTYPE_VLAN   0x8100
+#define ETHERTYPE_QINQ   0x88a8
+#define ETHERTYPE_QINQ_1 0x9100
+#define ETHERTYPE_PPPOE  0x8864
+#define PPP_IPV4         0x0021
+#define PPP_IPV6         0x0057
+#define MAX_VLAN_TAGS    8
+#define MAX_IPV6_EXT     8
+
+enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6 };
+
+void port_set_add(struct port_set *set, uint16_t port)
+{
+	set->bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+bool decode_link_type_supported(int link_type)
+{
+	switch (link_type) {
+	case LINK_NULL:
+	case LINK_ETHERNET:
+	case LINK_PPP:
+	case LINK_RAW:
+	case LINK_RAW_OPENBSD:
+	case LINK_RAW_LINKTYPE:
+	case LINK_LINUX_SLL:
+	case LINK_LOOP:
+	case LINK_IPV4:
+	case LINK_IPV6:
+	case LINK_LINUX_SLL2:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum decode_result malformed(struct packet_info *out, enum malformed_reason reason)
+{
+	out->malformed = reason;
+	return DECODE_MALFORMED;
+}
+
+static enum l3_kind l3_from_ethertype(uint16_t ethertype)
+{
+	if (ethertype == ETHERTYPE_IPV4)
+		return L3_IPV4;
+	if (ethertype == ETHERTYPE_IPV6)
+		return L3_IPV6;
+	return L3_NONE;
+}
+
+static enum l3_kind l3_from_ppp(uint16_t protocol)
+{
+	if (protocol == PPP_IPV4)
+		return L3_IPV4;
+	if (protocol == PPP_IPV6)
+		return L3_IPV6;
+	return L3_NONE;
+}
+
+/* The first byte of a raw IP packet says its version. */
+static enum l3_kind l3_from_version(const uint8_t *frame, size_t len)
+{
+	if (len < 1)
+		return L3_NONE;
+	switch (frame[0] >> 4) {
+	case 4:
+		return L3_IPV4;
+	case 6:
+		return L3_IPV6;
+	default:
+		return L3_NONE;
+	}
+}
+
+/* BSD address families as they appear in DLT_NULL and DLT_LOOP headers. */
+static enum l3_kind l3_from_bsd_family(uint32_t family)
+{
+	switch (family) {
+	case 2:
+		return L3_IPV4;
+	case 10: /* Linux */
+	case 24: /* NetBSD, OpenBSD */
+	case 28: /* FreeBSD */
+	case 30: /* macOS */
+		return L3_IPV6;
+	default:
+		return L3_NONE;
+	}
+}
+
+/* PPP in HDLC-like framing: optional address/control bytes 0xff 0x03, then the protocol. */
+static enum decode_result skip_ppp(const uint8_t *frame, size_t len, size_t *offset,
+				   enum l3_kind *l3, struct packet_info *out)
+{
+	if (bytes_have(len, *offset, 2) && frame[*offset] == 0xff && frame[*offset + 1] == 0x03)
+		*offset += 2;
+	if (!bytes_have(len, *offset, 2))
+		return malformed(out, MALFORMED_LINK_TRUNCATED);
+	*l3 = l3_from_ppp(bytes_be16(frame + *offset));
+	*offset += 2;
+	return DECODE_UDP;
+}
+
+static enum decode_result skip_ethernet(const uint8_t *frame, size_t len, size_t *offset,
+					enum l3_kind *l3, struct packet_info *out)
+{
+	if (!bytes_have(len, 0, 14))
+		return malformed(out, MALFORMED_LINK_TRUNCATED);
+	uint16_t ethertype = bytes_be16(frame + 12);
+	*offset = 14;
+	for (int tags = 0; ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
+			   ethertype == ETHERTYPE_QINQ_1;
+	     tags++) {
+		if (tags == MAX_VLAN_TAGS || !bytes_have(len, *offset, 4))
+			return malformed(out, MALFORMED_LINK_TRUNCATED);
+		if (out->vlan_count < DECODE_MAX_VLANS)
+			out->vlan_ids[out->vlan_count] = bytes_be16(frame + *offset) & 0x0fff;
+		out->vlan_count++;
+		ethertype = bytes_be16(frame + *offset + 2);
+		*offset += 4;
+	}
+	if (ethertype == ETHERTYPE_PPPOE) {
+		if (!bytes_have(len, *offset, 6))
+			return malformed(out, MALFORMED_LINK_TRUNCATED);
+		*offset += 6;
+		return skip_ppp(frame, len, offset, l3, out);
+	}
+	*l3 = l3_from_ethertype(ethertype);
+	return DECODE_UDP;
+}
+
+/* Finds where the IP header starts. Returns DECODE_UDP to mean "go on". */
+static enum decode_result skip_link(int link_type, const uint8_t *frame, size_t len,
+				    size_t *offset, enum l3_kind *l3, struct packet_info *out)
+{
+	*offset = 0;
+	*l3 = L3_NONE;
+	switch (link_type) {
+	case LINK_ETHERNET:
+		return skip_ethernet(frame, len, offset, l3, out);
+	case LINK_LINUX_SLL:
+		if (!bytes_have(len, 0, 16))
+			return malformed(out, MALFORMED_LINK_TRUNCATED);
+		*l3 = l3_from_ethertype(bytes_be16(frame + 14));
+		*offset = 16;
+		return DECODE_UDP;
+	case LINK_LINUX_SLL2:
+		if (!bytes_have(len, 0, 20))
+			return malformed(out, MALFORMED_LINK_TRUNCATED);
+		*l3 = l3_from_ethertype(bytes_be16(frame));
+		*offset = 20;
+		return DECODE_UDP;
+	case LINK_NULL:
+		if (!bytes_have(len, 0, 4))
+			return malformed(out, MALFORMED_LINK_TRUNCATED);
+		/* Host byte order of the machine that captured: accept both. */
+		*l3 = l3_from_bsd_family(bytes_le32(frame));
+		if (*l3 == L3_NONE)
+			*l3 = l3_from_bsd_family(bytes_be32(frame));
+		*offset = 4;
+		return DECODE_UDP;
+	case LINK_LOOP:
+		if (!bytes_have(len, 0, 4))
+			return malformed(out, MALFORMED_LINK_TRUNCATED);
+		*l3 = l3_from_bsd_family(bytes_be32(frame));
+		*offset = 4;
+		return DECODE_UDP;
+	case LINK_PPP:
+		return skip_ppp(frame, len, offset, l3, out);
+	case LINK_RAW:
+	case LINK_RAW_OPENBSD:
+	case LINK_RAW_LINKTYPE:
+		*l3 = l3_from_version(frame, len);
+		return DECODE_UDP;
+	case LINK_IPV4:
+		*l3 = L3_IPV4;
+		return DECODE_UDP;
+	case LINK_IPV6:
+		*l3 = L3_IPV6;
+		return DECODE_UDP;
+	default:
+		return DECODE_NOT_DNS;
+	}
+}
+
+static void map_ipv4(uint8_t dst[16], const uint8_t *ipv4)
+{
+	memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	memcpy(dst + 12, ipv4, 4);
+}
+
+/* On success *l4 and *l4_len delimit the transport header and payload. */
+static enum decode_result decode_ipv4(const uint8_t *ip, size_t len, const uint8_t **l4,
+				      size_t *l4_len, struct packet_info *out)
+{
+	if (len < 20)
+		return malformed(out, MALFORMED_IP_TRUNCATED);
+	size_t header_len = (size_t)(ip[0] & 0x0f) * 4;
+	size_t total_len = bytes_be16(ip + 2);
+	if ((ip[0] >> 4) != 4 || header_len < 20 || total_len < header_len)
+		return malformed(out, MALFORMED_IP_BAD_HEADER);
+	if (len < header_len)
+		return malformed(out, MALFORMED_IP_TRUNCATED);
+	if (total_len > len) {
+		out->truncated = true;
+		total_len = len;
+	}
+	out->ip_version = 4;
+	out->ip_protocol = ip[9];
+	map_ipv4(out->src_addr, ip + 12);
+	map_ipv4(out->dst_addr, ip + 16);
+	uint16_t fragment = bytes_be16(ip + 6);
+	if (fragment & 0x3fff) /* more-fragments flag or a non-zero offset */
+		return DECODE_FRAGMENT;
+	*l4 = ip + header_len;
+	*l4_len = total_len - header_len;
+	return DECODE_UDP;
+}
+
+static bool is_ipv6_extension(uint8_t next)
+{
+	return next == 0 || next == 43 || next == 60 || next == 51 || next == 135 || next == 139 ||
+	       next == 140;
+}
+
+static enum decode_result decode_ipv6(const uint8_t *ip, size_t len, const uint8_t **l4,
+				      size_t *l4_len, struct packet_info *out)
+{
+	if (len < 40)
+		return malformed(out, MALFORMED_IP_TRUNCATED);
+	if ((ip[0] >> 4) != 6)
+		return malformed(out, MALFORMED_IP_BAD_HEADER);
+	size_t end = 40 + (size_t)bytes_be16(ip + 4);
+	if (end > len) {
+		out->truncated = true;
+		end = len;
+	}
+	out->ip_version = 6;
+	memcpy(out->src_addr, ip + 8, 16);
+	memcpy(out->dst_addr, ip + 24, 16);
+	uint8_t next = ip[6];
+	size_t offset = 40;
+	for (int n = 0; is_ipv6_extension(next); n++) {
+		if (n == MAX_IPV6_EXT || !bytes_have(end, offset, 8))
+			return malformed(out, MALFORMED_IPV6_EXT_TRUNCATED);
+		size_t ext_len = next == 51 ? ((size_t)ip[offset + 1] + 2) * 4
+					    : ((size_t)ip[offset + 1] + 1) * 8;
+		if (!bytes_have(end, offset, ext_len))
+			return malformed(out, MALFORMED_IPV6_EXT_TRUNCATED);
+		next = ip[offset];
+		offset += ext_len;
+	}
+	out->ip_protocol = next;
+	if (next == 44)
+		return DECODE_FRAGMENT;
+	*l4 = ip + offset;
+	*l4_len = end - offset;
+	return DECODE_UDP;
+}
+
+static bool on_dns_port(const struct port_set *ports, const struct packet_info *p)
+{
+	return port_set_has(ports, p->src_port) || port_set_has(ports, p->dst_port);
+}
+
+static enum decode_result decode_udp(const uint8_t *l4, size_t len, const struct port_set *ports,
+				     struct packet_info *out)
+{
+	if (len < 8)
+		return malformed(out, out->truncated ? MALFORMED_L4_TRUNCATED
+						     : MALFORMED_UDP_BAD_LENGTH);
+	out->src_port = bytes_be16(l4);
+	out->dst_port = bytes_be16(l4 + 2);
+	if (!on_dns_port(ports, out))
+		return DECODE_NOT_DNS;
+	size_t udp_len = bytes_be16(l4 + 4);
+	if (udp_len == 0 && out->ip_version == 6)
+		udp_len = len; /* jumbogram: the length lives in a hop-by-hop option */
+	if (udp_len < 8)
+		return malformed(out, MALFORMED_UDP_BAD_LENGTH);
+	if (udp_len > len) {
+		if (!out->truncated)
+			return malformed(out, MALFORMED_UDP_BAD_LENGTH);
+		udp_len = len;
+	}
+	out->payload = l4 + 8;
+	out->payload_len = udp_len - 8;
+	return DECODE_UDP;
+}
+
+static enum decode_result decode_tcp(const uint8_t *l4, size_t len, const struct port_set *ports,
+				     struct packet_info *out)
+{
+	if (len < 20)
+		return malformed(out, MALFORMED_L4_TRUNCATED);
+	out->src_port = bytes_be16(l4);
+	out->dst_port = bytes_be16(l4 + 2);
+	if (!on_dns_port(ports, out))
+		return DECODE_NOT_DNS;
+	size_t header_len = (size_t)(l4[12] >> 4) * 4;
+	if (header_len < 20 || header_len > len)
+		return malformed(out, MALFORMED_L4_TRUNCATED);
+	out->payload = l4 + header_len;
+	out->payload_len = len - header_len;
+	return DECODE_TCP;
+}
+
+enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
+				const struct port_set *dns_ports, struct packet_info *out)
+{
+	memset(out, 0, offsetof(struct packet_info, payload));
+	out->payload = NULL;
+	out->payload_len = 0;
+	out->malformed = MALFORMED_NONE;
+
+	size_t offset;
+	enum l3_kind l3;
+	enum decode_result result = skip_link(link_type, frame, len, &offset, &l3, out);
+	if (result != DECODE_UDP)
+		return result;
+	if (l3 == L3_NONE)
+		return DECODE_NOT_DNS;
+
+	const uint8_t *l4 = NULL;
+	size_t l4_len = 0;
+	if (l3 == L3_IPV4)
+		result = decode_ipv4(frame + offset, len - offset, &l4, &l4_len, out);
+	else
+		result = decode_ipv6(frame + offset, len - offset, &l4, &l4_len, out);
+	if (result != DECODE_UDP)
+		return result;
+
+	if (out->ip_protocol == 17)
+		return decode_udp(l4, l4_len, dns_ports, out);
+	if (out->ip_protocol == 6)
+		return decode_tcp(l4, l4_len, dns_ports, out);
+	return DECODE_NOT_DNS;
+}

@@ -1,0 +1,52 @@
+/* Names of DNS codes. RR type names come from ldns so they match the RDATA ldns prints; response
+ * codes and opcodes follow the IANA DNS parameters registry. */
+#include "dns_mnemonics.h"
+
+#include <ldns/ldns.h>
+#include <stdio.h>
+
+static const char *const rcode_names[] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",    "REFUSED", "YXDOMAIN", "YXRRSET",
+	"NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", NULL,        NULL,      NULL,       NULL,
+	"BADVERS", "BADKEY",  "BADTIME",  "BADMODE",  "BADNAME",   "BADALG",  "BADTRUNC", "BADCOOKIE",
+};
+
+static const char *const opcode_names[] = {
+	"QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE", "DSO",
+};
+
+static const char *numbered(const char *prefix, unsigned value, char buf[DNS_MNEMONIC_MAX])
+{
+	snprintf(buf, DNS_MNEMONIC_MAX, "%s%u", prefix, value);
+	return buf;
+}
+
+const char *dns_type_name(uint16_t type, char buf[DNS_MNEMONIC_MAX])
+{
+	const ldns_rr_descriptor *descriptor = ldns_rr_descript(type);
+	if (type != 0 && descriptor && descriptor->_type == type && descriptor->_name)
+		return descriptor->_name;
+	return numbered("TYPE", type, buf);
+}
+
+const char *dns_class_name(uint16_t class, char buf[DNS_MNEMONIC_MAX])
+{
+	const ldns_lookup_table *entry = ldns_lookup_by_id(ldns_rr_classes, class);
+	if (entry && entry->name)
+		return entry->name;
+	return numbered("CLASS", class, buf);
+}
+
+const char *dns_rcode_name(uint16_t rcode, char buf[DNS_MNEMONIC_MAX])
+{
+	if (rcode < sizeof(rcode_names) / sizeof(rcode_names[0]) && rcode_names[rcode])
+		return rcode_names[rcode];
+	return numbered("RCODE", rcode, buf);
+}
+
+const char *dns_opcode_name(uint8_t opcode, char buf[DNS_MNEMONIC_MAX])
+{
+	if (opcode < sizeof(opcode_names) / sizeof(opcode_names[0]) && opcode_names[opcode])
+		return opcode_names[opcode];
+	return numbered("OPCODE", opcode, buf);
+}

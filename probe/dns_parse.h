@@ -1,0 +1,24 @@
+/* DNS message parsing: the header and question read directly (bounds-checked), everything else
+ * through ldns, the parser of record. */
+#ifndef DNSPROBE_DNS_PARSE_H
+#define DNSPROBE_DNS_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns_message.h"
+
+#define DNS_HEADER_LEN 12
+
+struct dns_parser; /* per worker: reusable ldns buffer and text arena */
+
+struct dns_parser *dns_parser_new(void);
+void dns_parser_free(struct dns_parser *parser);
+
+/* Parses msg into out. Returns false when there is not even a DNS header (under 12 bytes).
+ * capture_truncated says the capture holds less than the packet had. */
+bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool capture_truncated,
+	       struct dns_message *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* The direction-normalised 5-tuple flow key and its text and hex forms. */
+#include "flow_key.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static const uint8_t ipv4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static int endpoint_compare(const uint8_t *addr_a, uint16_t port_a, const uint8_t *addr_b,
+			    uint16_t port_b)
+{
+	int c = memcmp(addr_a, addr_b, 16);
+	if (c)
+		return c;
+	return (port_a > port_b) - (port_a < port_b);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+bool flow_key_build(const struct packet_info *p, struct flow_key *key)
+{
+	bool sender_is_a = endpoint_compare(p->src_addr, p->src_port, p->dst_addr, p->dst_port) <= 0;
+	const uint8_t *addr_a = sender_is_a ? p->src_addr : p->dst_addr;
+	const uint8_t *addr_b = sender_is_a ? p->dst_addr : p->src_addr;
+	key->bytes[0] = p->ip_version;
+	key->bytes[1] = p->ip_protocol;
+	memcpy(key->bytes + 2, addr_a, 16);
+	memcpy(key->bytes + 18, addr_b, 16);
+	put_be16(key->bytes + 34, sender_is_a ? p->src_port : p->dst_port);
+	put_be16(key->bytes + 36, sender_is_a ? p->dst_port : p->src_port);
+	return sender_is_a;
+}
+
+size_t address_text(const uint8_t addr[16], char *out, size_t size)
+{
+	const char *done;
+	if (memcmp(addr, ipv4_mapped_prefix, 12) == 0)
+		done = inet_ntop(AF_INET, addr + 12, out, (socklen_t)size);
+	else
+		done = inet_ntop(AF_INET6, addr, out, (socklen_t)size);
+	if (!done) {
+		if (size)
+			out[0] = '\0';
+		return 0;
+	}
+	return strlen(out);
+}
+
+static const char *protocol_name(uint8_t protocol)
+{
+	return protocol == 6 ? "tcp" : protocol == 17 ? "udp" : "ip";
+}
+
+size_t flow_key_text(const struct flow_key *key, char *out, size_t size)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	address_text(key->bytes + 2, a, sizeof(a));
+	address_text(key->bytes + 18, b, sizeof(b));
+	bool v6 = key->bytes[0] == 6;
+	int n = snprintf(out, size, v6 ? "%s [%s]:%u [%s]:%u" : "%s %s:%u %s:%u",
+			 protocol_name(key->bytes[1]), a,
+			 (unsigned)(key->bytes[34] << 8 | key->bytes[35]), b,
+			 (unsigned)(key->bytes[36] << 8 | key->bytes[37]));
+	return n < 0 ? 0 : (size_t)n;
+}
+
+void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < FLOW_KEY_LEN; i++) {
+		out[2 * i] = digits[key->bytes[i] >> 4];
+		out[2 * i + 1] = digits[key->bytes[i] & 0x0f];
+	}
+	out[FLOW_KEY_LEN * 2] = '\0';
+}

@@ -1,0 +1,51 @@
+/* The dnsprobe command: picks the subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "capture_cmd.h"
+#include "check_cmd.h"
+#include "cli.h"
+#include "replay_cmd.h"
+
+#ifndef DNSPROBE_VERSION
+#define DNSPROBE_VERSION "unknown"
+#endif
+
+static const char usage[] =
+	"Usage: dnsprobe COMMAND [options]\n"
+	"\n"
+	"A passive DNS sensor: reads DNS packets from capture files or the wire and publishes\n"
+	"one record per DNS message, keyed by the direction-normalised 5-tuple.\n"
+	"\n"
+	"Commands:\n"
+	"  replay FILE...   read pcap/pcapng files and publish records\n"
+	"  capture          capture live from an interface (libpcap) or DPDK ports\n"
+	"  check -i IFACE   tell whether a capture on IFACE can be trusted (offloads, drops)\n"
+	"\n"
+	"Run 'dnsprobe COMMAND --help' for the options of a command.\n"
+	"  -h, --help       show this help\n"
+	"  -V, --version    show the version\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("no command given; try 'dnsprobe replay FILE' or "
+				       "'dnsprobe --help'");
+	const char *command = argv[1];
+	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
+	    strcmp(command, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
+		printf("dnsprobe %s\n", DNSPROBE_VERSION);
+		return 0;
+	}
+	if (strcmp(command, "replay") == 0)
+		return replay_main(argc - 1, argv + 1);
+	if (strcmp(command, "capture") == 0)
+		return capture_main(argc - 1, argv + 1);
+	if (strcmp(command, "check") == 0)
+		return check_main(argc - 1, argv + 1);
+	return cli_usage_error("unknown command '%s'; see 'dnsprobe --help'", command);
+}

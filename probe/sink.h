@@ -1,0 +1,47 @@
+/* The sink interface: where records go (a file, stdout, Kafka). Backends implement these
+ * operations; the worker only sees this header (DESIGN.md, "Layout"). */
+#ifndef DNSPROBE_SINK_H
+#define DNSPROBE_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+
+struct sink_record {
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+	int64_t timestamp_ns; /* capture time */
+};
+
+enum sink_status {
+	SINK_OK,    /* accepted: it will end delivered or failed */
+	SINK_FULL,  /* not accepted now; poll and try again, or drop */
+	SINK_FAILED /* not accepted, and trying again will not help */
+};
+
+struct sink_ops {
+	enum sink_status (*emit)(void *state, const struct sink_record *record);
+	/* Serves delivery reports; waits at most timeout_ms for one. */
+	void (*poll)(void *state, int timeout_ms);
+	/* Waits until everything accepted has ended or the timeout passed; 0 when all ended. */
+	int (*flush)(void *state, int timeout_ms);
+	void (*counters)(void *state, struct sink_counters *out);
+	/* complete=false abandons output that would look finished (a file is not left behind).
+	 * Returns 0, or -1 with a message in err. Frees the state. */
+	int (*close)(void *state, bool complete, char *err, size_t err_size);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	void *state;
+};
+
+/* Lines of JSON to a file, or to stdout for "-". A file is written under a temporary name and
+ * renamed into place only when closed complete. Returns 0, or -1 with a message in err. */
+int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size);
+
+#endif

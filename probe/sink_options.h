@@ -1,0 +1,70 @@
+/* Command-line options that choose and tune the sink (file/stdout or Kafka), shared by the
+ * commands that publish records (replay, capture). */
+#ifndef DNSPROBE_SINK_OPTIONS_H
+#define DNSPROBE_SINK_OPTIONS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sink.h"
+#include "worker.h"
+
+#define SINK_MAX_KAFKA_SETTINGS 64
+
+struct sink_options {
+	const char *output;  /* file or "-"; used when no brokers are given */
+	const char *brokers; /* Kafka bootstrap servers; NULL for file output */
+	const char *topic;
+	const char *kafka_settings[SINK_MAX_KAFKA_SETTINGS]; /* "key=value" for librdkafka */
+	int kafka_setting_count;
+	enum key_format key_format;
+	enum value_format value_format;
+	enum on_full on_full;
+	bool on_full_given;
+	int flush_timeout_ms;
+};
+
+/* Option codes above 255 so they never clash with a command's short options. */
+enum {
+	SINK_OPT_OUTPUT = 1000,
+	SINK_OPT_BROKERS,
+	SINK_OPT_TOPIC,
+	SINK_OPT_KAFKA_SETTING,
+	SINK_OPT_KEY_FORMAT,
+	SINK_OPT_FORMAT,
+	SINK_OPT_ON_FULL,
+	SINK_OPT_FLUSH_TIMEOUT,
+};
+
+/* The entries to put in a command's getopt_long table, and the short options they map from. */
+#define SINK_LONG_OPTIONS                                                                         \
+	{"output", required_argument, NULL, SINK_OPT_OUTPUT},                                     \
+		{"brokers", required_argument, NULL, SINK_OPT_BROKERS},                           \
+		{"topic", required_argument, NULL, SINK_OPT_TOPIC},                               \
+		{"kafka-setting", required_argument, NULL, SINK_OPT_KAFKA_SETTING},               \
+		{"key-format", required_argument, NULL, SINK_OPT_KEY_FORMAT},                     \
+		{"format", required_argument, NULL, SINK_OPT_FORMAT},                             \
+		{"on-full", required_argument, NULL, SINK_OPT_ON_FULL},                           \
+		{"flush-timeout", required_argument, NULL, SINK_OPT_FLUSH_TIMEOUT}
+#define SINK_SHORT_OPTIONS "o:b:t:X:"
+
+/* The help text of these options, for a command's --help. */
+extern const char sink_options_help[];
+
+void sink_options_init(struct sink_options *o, enum on_full default_on_full);
+
+/* Handles option c (a long code above or 'o', 'b', 't', 'X'). Returns 1 when handled, 0 when c
+ * is not a sink option, or EXIT_USAGE after printing one line about a bad value. */
+int sink_options_handle(struct sink_options *o, int c, const char *arg);
+
+/* Checks the combination once all options are read; EXIT_USAGE after printing, or 0. */
+int sink_options_finish(struct sink_options *o);
+
+/* Copies what the worker needs to know about records. */
+void sink_options_apply(const struct sink_options *o, struct worker_config *config);
+
+/* Opens the sink; returns 0, or -1 with one line for the user in err. */
+int sink_options_open(const struct sink_options *o, struct sink *sink, char *err, size_t err_size);
+
+#endif

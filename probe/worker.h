@@ -1,0 +1,60 @@
+/* The per-worker packet path: decode → flow key → DNS parse → encode → sink, with the worker's own
+ * counters. One worker per capture queue; workers share nothing they write. */
+#ifndef DNSPROBE_WORKER_H
+#define DNSPROBE_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "decode.h"
+#include "sink.h"
+
+enum on_full {
+	ON_FULL_BLOCK, /* wait for the sink: capture stalls, nothing is lost */
+	ON_FULL_DROP   /* drop the record and count it */
+};
+
+enum value_format {
+	VALUE_JSON,
+	VALUE_RAW /* the packet bytes as captured */
+};
+
+enum key_format {
+	KEY_BINARY, /* the 38-byte flow key */
+	KEY_TEXT    /* "udp 192.0.2.1:53 198.51.100.7:40000" */
+};
+
+struct worker_config {
+	struct port_set dns_ports;
+	enum on_full on_full;
+	enum value_format value_format;
+	enum key_format key_format;
+};
+
+struct worker;
+
+/* The worker keeps pointers to config and sink; both must outlive it. */
+struct worker *worker_new(const struct worker_config *config, struct sink *sink);
+void worker_free(struct worker *w);
+
+/* One captured frame. ts_ns is the capture time in nanoseconds since the epoch. */
+struct frame {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	int64_t ts_ns;
+};
+
+void worker_packet(struct worker *w, int link_type, const struct frame *frame);
+
+/* Called after each burst: lets the sink serve its delivery reports. */
+void worker_end_burst(struct worker *w);
+
+const struct counters *worker_counters(const struct worker *w);
+
+/* Set from a signal handler to make a worker blocked on a full sink give up waiting. */
+void worker_request_stop(struct worker *w);
+
+#endif

@@ -29,10 +29,10 @@ static int file_receive(void *state, struct worker *w, unsigned max)
 			return CAPTURE_ERROR;
 		}
 		struct frame frame = {
-			.data = data,
-			.caplen = header->caplen,
-			.wirelen = header->len,
-			.ts_ns = (int64_t)header->ts.tv_sec * 1000000000LL + header->ts.tv_usec,
+		    .data = data,
+		    .caplen = header->caplen,
+		    .wirelen = header->len,
+		    .ts_ns = (int64_t)header->ts.tv_sec * 1000000000LL + header->ts.tv_usec,
 		};
 		worker_packet(w, f->link_type, &frame);
 		n++;
@@ -60,10 +60,10 @@ static void file_close(void *state)
 }
 
 static const struct capture_ops pcap_file_ops = {
-	.receive = file_receive,
-	.stats = file_stats,
-	.error = file_error,
-	.close = file_close,
+    .receive = file_receive,
+    .stats = file_stats,
+    .error = file_error,
+    .close = file_close,
 };
 
 /* libpcap's own text for a bad file is terse; say what it means and what to do. */
@@ -72,9 +72,11 @@ static void explain_open_failure(const char *path, const char *pcap_error, char 
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		snprintf(err, err_size, "cannot read %s: %s; check the path", path, strerror(errno));
+		snprintf(err, err_size, "cannot read %s: %s; check the path", path,
+			 strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
-		snprintf(err, err_size, "%s is a folder; give capture files (pcap or pcapng)", path);
+		snprintf(err, err_size, "%s is a folder; give capture files (pcap or pcapng)",
+			 path);
 	} else if (strstr(pcap_error, "unknown file format") || strstr(pcap_error, "truncated") ||
 		   st.st_size == 0) {
 		snprintf(err, err_size,
@@ -90,7 +92,7 @@ int pcap_file_open(struct capture *capture, const char *path, char *err, size_t 
 {
 	char pcap_error[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *handle =
-		pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pcap_error);
+	    pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pcap_error);
 	if (!handle) {
 		explain_open_failure(path, pcap_error, err, err_size);
 		return -1;

@@ -33,6 +33,7 @@ bool cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 
 int cli_bad_option(const char *command, const char *arg)
 {
-	return cli_usage_error("%s: unknown option or missing value in '%s'; see 'dnsprobe %s --help'",
-			       command, arg ? arg : "?", command);
+	return cli_usage_error(
+	    "%s: unknown option or missing value in '%s'; see 'dnsprobe %s --help'", command,
+	    arg ? arg : "?", command);
 }

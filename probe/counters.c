@@ -4,15 +4,15 @@
 #include <inttypes.h>
 
 static const char *const malformed_names[MALFORMED_REASON_COUNT] = {
-	[MALFORMED_NONE] = "none",
-	[MALFORMED_LINK_TRUNCATED] = "link_truncated",
-	[MALFORMED_IP_TRUNCATED] = "ip_truncated",
-	[MALFORMED_IP_BAD_HEADER] = "ip_bad_header",
-	[MALFORMED_IPV6_EXT_TRUNCATED] = "ipv6_ext_truncated",
-	[MALFORMED_L4_TRUNCATED] = "l4_truncated",
-	[MALFORMED_UDP_BAD_LENGTH] = "udp_bad_length",
-	[MALFORMED_DNS_TOO_SHORT] = "dns_too_short",
-	[MALFORMED_RECORD_TOO_LARGE] = "record_too_large",
+    [MALFORMED_NONE] = "none",
+    [MALFORMED_LINK_TRUNCATED] = "link_truncated",
+    [MALFORMED_IP_TRUNCATED] = "ip_truncated",
+    [MALFORMED_IP_BAD_HEADER] = "ip_bad_header",
+    [MALFORMED_IPV6_EXT_TRUNCATED] = "ipv6_ext_truncated",
+    [MALFORMED_L4_TRUNCATED] = "l4_truncated",
+    [MALFORMED_UDP_BAD_LENGTH] = "udp_bad_length",
+    [MALFORMED_DNS_TOO_SHORT] = "dns_too_short",
+    [MALFORMED_RECORD_TOO_LARGE] = "record_too_large",
 };
 
 const char *malformed_reason_name(enum malformed_reason reason)
@@ -39,11 +39,12 @@ void counters_add(struct counters *total, const struct counters *part)
 
 int counters_balance(const struct counters *c, const struct sink_counters *s)
 {
-	uint64_t buckets = c->records + c->not_dns + c->malformed + c->tcp + c->ip_fragments +
-			   c->unsupported_link;
+	uint64_t buckets =
+	    c->records + c->not_dns + c->malformed + c->tcp + c->ip_fragments + c->unsupported_link;
 	uint64_t record_ends = c->records_to_sink + c->records_dropped + c->records_rejected;
 	uint64_t sink_ends = s->delivered + s->failed + s->in_flight;
-	return buckets == c->packets && record_ends == c->records && sink_ends == c->records_to_sink;
+	return buckets == c->packets && record_ends == c->records &&
+	       sink_ends == c->records_to_sink;
 }
 
 void counters_print_summary(FILE *out, const struct counters *c, const struct sink_counters *s)
@@ -71,7 +72,8 @@ int counters_write_json(FILE *out, const struct counters *c, const struct sink_c
 	for (int i = MALFORMED_NONE + 1; i < MALFORMED_REASON_COUNT; i++) {
 		if (!c->malformed_by_reason[i])
 			continue;
-		fprintf(out, "%s\"%s\":%" PRIu64, sep, malformed_names[i], c->malformed_by_reason[i]);
+		fprintf(out, "%s\"%s\":%" PRIu64, sep, malformed_names[i],
+			c->malformed_by_reason[i]);
 		sep = ",";
 	}
 	fprintf(out,

@@ -23,10 +23,10 @@ const char *malformed_reason_name(enum malformed_reason reason);
 
 struct counters {
 	uint64_t packets;
-	uint64_t records;          /* DNS messages turned into records */
+	uint64_t records; /* DNS messages turned into records */
 	uint64_t not_dns;
-	uint64_t malformed;        /* packets with no usable DNS message, by reason below */
-	uint64_t tcp;              /* TCP segments on a DNS port (not reassembled yet) */
+	uint64_t malformed; /* packets with no usable DNS message, by reason below */
+	uint64_t tcp;	    /* TCP segments on a DNS port (not reassembled yet) */
 	uint64_t ip_fragments;
 	uint64_t unsupported_link;
 	uint64_t malformed_by_reason[MALFORMED_REASON_COUNT];

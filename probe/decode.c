@@ -6,16 +6,16 @@
 
 #include "bytes.h"
 
-#define ETHERTYPE_IPV4   0x0800
-#define ETHERTYPE_IPV6   0x86dd
-#define ETHERTYPE_VLAN   0x8100
-#define ETHERTYPE_QINQ   0x88a8
+#define ETHERTYPE_IPV4	 0x0800
+#define ETHERTYPE_IPV6	 0x86dd
+#define ETHERTYPE_VLAN	 0x8100
+#define ETHERTYPE_QINQ	 0x88a8
 #define ETHERTYPE_QINQ_1 0x9100
-#define ETHERTYPE_PPPOE  0x8864
-#define PPP_IPV4         0x0021
-#define PPP_IPV6         0x0057
-#define MAX_VLAN_TAGS    8
-#define MAX_IPV6_EXT     8
+#define ETHERTYPE_PPPOE	 0x8864
+#define PPP_IPV4	 0x0021
+#define PPP_IPV6	 0x0057
+#define MAX_VLAN_TAGS	 8
+#define MAX_IPV6_EXT	 8
 
 enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6 };
 
@@ -141,8 +141,8 @@ static enum decode_result skip_ethernet(const uint8_t *frame, size_t len, size_t
 }
 
 /* Finds where the IP header starts. Returns DECODE_UDP to mean "go on". */
-static enum decode_result skip_link(int link_type, const uint8_t *frame, size_t len,
-				    size_t *offset, enum l3_kind *l3, struct packet_info *out)
+static enum decode_result skip_link(int link_type, const uint8_t *frame, size_t len, size_t *offset,
+				    enum l3_kind *l3, struct packet_info *out)
 {
 	*offset = 0;
 	*l3 = L3_NONE;

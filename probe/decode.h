@@ -27,10 +27,10 @@ enum link_type {
 bool decode_link_type_supported(int link_type);
 
 enum decode_result {
-	DECODE_UDP,      /* UDP datagram with a port of interest: payload is set */
-	DECODE_TCP,      /* TCP segment with a port of interest: payload is set */
+	DECODE_UDP,	 /* UDP datagram with a port of interest: payload is set */
+	DECODE_TCP,	 /* TCP segment with a port of interest: payload is set */
 	DECODE_FRAGMENT, /* an IPv4 or IPv6 fragment */
-	DECODE_NOT_DNS,  /* well-formed but not for us */
+	DECODE_NOT_DNS,	 /* well-formed but not for us */
 	DECODE_MALFORMED /* see packet_info.malformed */
 };
 

@@ -9,7 +9,7 @@
 
 #include "dns_name.h"
 
-#define DNS_MAX_ANSWERS 256
+#define DNS_MAX_ANSWERS	 256
 #define DNS_ECS_TEXT_MAX 64
 
 #define DNS_FLAG_AA 0x0400

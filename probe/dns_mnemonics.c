@@ -6,13 +6,13 @@
 #include <stdio.h>
 
 static const char *const rcode_names[] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",    "REFUSED", "YXDOMAIN", "YXRRSET",
-	"NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", NULL,        NULL,      NULL,       NULL,
-	"BADVERS", "BADKEY",  "BADTIME",  "BADMODE",  "BADNAME",   "BADALG",  "BADTRUNC", "BADCOOKIE",
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", NULL,      NULL,	 NULL,	     NULL,
+    "BADVERS", "BADKEY",  "BADTIME",  "BADMODE",   "BADNAME", "BADALG",	 "BADTRUNC", "BADCOOKIE",
 };
 
 static const char *const opcode_names[] = {
-	"QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE", "DSO",
+    "QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE", "DSO",
 };
 
 static const char *numbered(const char *prefix, unsigned value, char buf[DNS_MNEMONIC_MAX])

@@ -115,8 +115,7 @@ static const char *ldns_problem(ldns_status status)
 }
 
 /* Copies text into the arena; returns false when it does not fit. */
-static bool arena_put(struct dns_text_arena *arena, const char *text, size_t len,
-		      uint32_t *offset)
+static bool arena_put(struct dns_text_arena *arena, const char *text, size_t len, uint32_t *offset)
 {
 	if (len + 1 > arena->size - arena->used)
 		return false;
@@ -259,7 +258,7 @@ bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool c
 	ldns_status status = ldns_wire2pkt(&pkt, msg, len);
 	if (status != LDNS_STATUS_OK) {
 		out->malformed = capture_truncated ? "capture_truncated"
-				 : question        ? question
+				 : question	   ? question
 						   : ldns_problem(status);
 		return true;
 	}

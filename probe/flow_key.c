@@ -24,7 +24,8 @@ static void put_be16(uint8_t *p, uint16_t v)
 
 bool flow_key_build(const struct packet_info *p, struct flow_key *key)
 {
-	bool sender_is_a = endpoint_compare(p->src_addr, p->src_port, p->dst_addr, p->dst_port) <= 0;
+	bool sender_is_a =
+	    endpoint_compare(p->src_addr, p->src_port, p->dst_addr, p->dst_port) <= 0;
 	const uint8_t *addr_a = sender_is_a ? p->src_addr : p->dst_addr;
 	const uint8_t *addr_b = sender_is_a ? p->dst_addr : p->src_addr;
 	key->bytes[0] = p->ip_version;

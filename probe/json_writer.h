@@ -23,6 +23,6 @@ void json_uint(struct json_writer *w, uint64_t value);
 void json_key(struct json_writer *w, const char *key); /* "key": with a comma when needed */
 void json_open(struct json_writer *w, char bracket);   /* { or [ */
 void json_close(struct json_writer *w, char bracket);  /* } or ] */
-void json_comma(struct json_writer *w);                /* between array items */
+void json_comma(struct json_writer *w);		       /* between array items */
 
 #endif

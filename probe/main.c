@@ -12,19 +12,19 @@
 #endif
 
 static const char usage[] =
-	"Usage: dnsprobe COMMAND [options]\n"
-	"\n"
-	"A passive DNS sensor: reads DNS packets from capture files or the wire and publishes\n"
-	"one record per DNS message, keyed by the direction-normalised 5-tuple.\n"
-	"\n"
-	"Commands:\n"
-	"  replay FILE...   read pcap/pcapng files and publish records\n"
-	"  capture          capture live from an interface (libpcap) or DPDK ports\n"
-	"  check -i IFACE   tell whether a capture on IFACE can be trusted (offloads, drops)\n"
-	"\n"
-	"Run 'dnsprobe COMMAND --help' for the options of a command.\n"
-	"  -h, --help       show this help\n"
-	"  -V, --version    show the version\n";
+    "Usage: dnsprobe COMMAND [options]\n"
+    "\n"
+    "A passive DNS sensor: reads DNS packets from capture files or the wire and publishes\n"
+    "one record per DNS message, keyed by the direction-normalised 5-tuple.\n"
+    "\n"
+    "Commands:\n"
+    "  replay FILE...   read pcap/pcapng files and publish records\n"
+    "  capture          capture live from an interface (libpcap) or DPDK ports\n"
+    "  check -i IFACE   tell whether a capture on IFACE can be trusted (offloads, drops)\n"
+    "\n"
+    "Run 'dnsprobe COMMAND --help' for the options of a command.\n"
+    "  -h, --help       show this help\n"
+    "  -V, --version    show the version\n";
 
 int main(int argc, char **argv)
 {

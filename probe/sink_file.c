@@ -12,7 +12,7 @@
 
 struct file_sink {
 	FILE *out;
-	char *path;     /* final name, NULL for stdout */
+	char *path;	/* final name, NULL for stdout */
 	char *tmp_path; /* where the file is written until complete */
 	char *buffer;
 	uint64_t written;
@@ -98,11 +98,11 @@ static int file_close(void *state, bool complete, char *err, size_t err_size)
 }
 
 static const struct sink_ops file_sink_ops = {
-	.emit = file_emit,
-	.poll = file_poll,
-	.flush = file_flush,
-	.counters = file_counters,
-	.close = file_close,
+    .emit = file_emit,
+    .poll = file_poll,
+    .flush = file_flush,
+    .counters = file_counters,
+    .close = file_close,
 };
 
 static int open_temporary(struct file_sink *s, const char *path, char *err, size_t err_size)
@@ -118,8 +118,9 @@ static int open_temporary(struct file_sink *s, const char *path, char *err, size
 	memcpy(s->tmp_path + len, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
 	int fd = mkstemp(s->tmp_path);
 	if (fd < 0) {
-		snprintf(err, err_size, "cannot create %s: %s; check that its folder exists and is writable",
-			 path, strerror(errno));
+		snprintf(err, err_size,
+			 "cannot create %s: %s; check that its folder exists and is writable", path,
+			 strerror(errno));
 		return -1;
 	}
 	mode_t mask = umask(0);

@@ -13,12 +13,20 @@
 struct file_sink {
 	FILE *out;
 	char *path;	/* final name, NULL for stdout */
-	char *tmp_path; /* where the file is written until complete */
+	char *tmp_path; /* where a regular file is written until complete */
 	char *buffer;
 	uint64_t written;
 	bool write_failed;
 	int write_errno;
 };
+
+static void note_failure(struct file_sink *s)
+{
+	if (!s->write_failed) {
+		s->write_failed = true;
+		s->write_errno = errno;
+	}
+}
 
 static enum sink_status file_emit(void *state, const struct sink_record *record)
 {
@@ -27,8 +35,7 @@ static enum sink_status file_emit(void *state, const struct sink_record *record)
 		return SINK_FAILED;
 	if (fwrite(record->value, 1, record->value_len, s->out) != record->value_len ||
 	    putc('\n', s->out) == EOF) {
-		s->write_failed = true;
-		s->write_errno = errno;
+		note_failure(s);
 		return SINK_FAILED;
 	}
 	s->written++;
@@ -45,10 +52,8 @@ static int file_flush(void *state, int timeout_ms)
 {
 	struct file_sink *s = state;
 	(void)timeout_ms;
-	if (fflush(s->out) != 0 && !s->write_failed) {
-		s->write_failed = true;
-		s->write_errno = errno;
-	}
+	if (fflush(s->out) != 0)
+		note_failure(s);
 	return s->write_failed ? -1 : 0;
 }
 
@@ -72,19 +77,13 @@ static int file_close(void *state, bool complete, char *err, size_t err_size)
 {
 	struct file_sink *s = state;
 	int rc = 0;
-	if (fflush(s->out) != 0 && !s->write_failed) {
-		s->write_failed = true;
-		s->write_errno = errno;
-	}
-	if (s->path) {
-		if (fclose(s->out) != 0 && !s->write_failed) {
-			s->write_failed = true;
-			s->write_errno = errno;
-		}
-		if (complete && !s->write_failed && rename(s->tmp_path, s->path) != 0) {
-			s->write_failed = true;
-			s->write_errno = errno;
-		}
+	if (fflush(s->out) != 0)
+		note_failure(s);
+	if (s->out != stdout && fclose(s->out) != 0)
+		note_failure(s);
+	if (s->tmp_path) {
+		if (complete && !s->write_failed && rename(s->tmp_path, s->path) != 0)
+			note_failure(s);
 		if (!complete || s->write_failed)
 			unlink(s->tmp_path);
 	}
@@ -136,6 +135,27 @@ static int open_temporary(struct file_sink *s, const char *path, char *err, size
 	return 0;
 }
 
+/* Devices and pipes (/dev/null, a FIFO) are written in place: renaming onto them would replace
+ * them with a regular file. */
+static bool is_special_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+static int open_in_place(struct file_sink *s, const char *path, char *err, size_t err_size)
+{
+	s->path = strdup(path);
+	s->out = fopen(path, "w");
+	if (!s->path || !s->out) {
+		snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+		if (s->out)
+			fclose(s->out);
+		return -1;
+	}
+	return 0;
+}
+
 int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size)
 {
 	struct file_sink *s = calloc(1, sizeof(*s));
@@ -143,9 +163,14 @@ int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_si
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	if (strcmp(path, "-") == 0) {
+	int rc = 0;
+	if (strcmp(path, "-") == 0)
 		s->out = stdout;
-	} else if (open_temporary(s, path, err, err_size) != 0) {
+	else if (is_special_file(path))
+		rc = open_in_place(s, path, err, err_size);
+	else
+		rc = open_temporary(s, path, err, err_size);
+	if (rc != 0) {
 		file_free(s);
 		return -1;
 	}

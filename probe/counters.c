@@ -15,6 +15,25 @@ static const char *const malformed_names[MALFORMED_REASON_COUNT] = {
     [MALFORMED_RECORD_TOO_LARGE] = "record_too_large",
 };
 
+static const char *const abandon_names[ABANDON_REASON_COUNT] = {
+    [ABANDON_FRAGMENT_TIMEOUT] = "fragment_timeout",
+    [ABANDON_FRAGMENT_TABLE_FULL] = "fragment_table_full",
+    [ABANDON_FRAGMENT_OVERLAP] = "fragment_overlap",
+    [ABANDON_FRAGMENT_BAD] = "fragment_bad",
+    [ABANDON_FRAGMENT_MEMORY] = "fragment_memory",
+    [ABANDON_TCP_GAP] = "tcp_gap",
+    [ABANDON_TCP_TIMEOUT] = "tcp_timeout",
+    [ABANDON_TCP_TABLE_FULL] = "tcp_table_full",
+    [ABANDON_TCP_MEMORY] = "tcp_memory",
+    [ABANDON_TCP_CLOSED_INCOMPLETE] = "tcp_closed_incomplete",
+    [ABANDON_HELD_AT_EXIT] = "held_at_exit",
+};
+
+const char *abandon_reason_name(enum abandon_reason reason)
+{
+	return reason < ABANDON_REASON_COUNT ? abandon_names[reason] : "unknown";
+}
+
 const char *malformed_reason_name(enum malformed_reason reason)
 {
 	return reason < MALFORMED_REASON_COUNT ? malformed_names[reason] : "unknown";
@@ -31,6 +50,10 @@ void counters_add(struct counters *total, const struct counters *part)
 	total->unsupported_link += part->unsupported_link;
 	for (int i = 0; i < MALFORMED_REASON_COUNT; i++)
 		total->malformed_by_reason[i] += part->malformed_by_reason[i];
+	total->reassembled_datagrams += part->reassembled_datagrams;
+	total->tcp_messages += part->tcp_messages;
+	for (int i = 0; i < ABANDON_REASON_COUNT; i++)
+		total->abandoned_by_reason[i] += part->abandoned_by_reason[i];
 	total->records_partial += part->records_partial;
 	total->records_to_sink += part->records_to_sink;
 	total->records_dropped += part->records_dropped;
@@ -43,8 +66,16 @@ int counters_balance(const struct counters *c, const struct sink_counters *s)
 	    c->records + c->not_dns + c->malformed + c->tcp + c->ip_fragments + c->unsupported_link;
 	uint64_t record_ends = c->records_to_sink + c->records_dropped + c->records_rejected;
 	uint64_t sink_ends = s->delivered + s->failed + s->in_flight;
-	return buckets == c->packets && record_ends == c->records &&
-	       sink_ends == c->records_to_sink;
+	return buckets == c->packets + c->reassembled_datagrams + c->tcp_messages &&
+	       record_ends == c->records && sink_ends == c->records_to_sink;
+}
+
+static uint64_t abandoned_total(const struct counters *c)
+{
+	uint64_t total = 0;
+	for (int i = 0; i < ABANDON_REASON_COUNT; i++)
+		total += c->abandoned_by_reason[i];
+	return total;
 }
 
 void counters_print_summary(FILE *out, const struct counters *c, const struct sink_counters *s)
@@ -52,12 +83,14 @@ void counters_print_summary(FILE *out, const struct counters *c, const struct si
 	fprintf(out,
 		"dnsprobe: %" PRIu64 " packets: %" PRIu64 " DNS records (%" PRIu64
 		" partly parsed), %" PRIu64 " not DNS, %" PRIu64 " malformed, %" PRIu64
-		" TCP, %" PRIu64 " IP fragments, %" PRIu64 " unsupported link; records: %" PRIu64
-		" delivered, %" PRIu64 " failed, %" PRIu64 " in flight, %" PRIu64
-		" dropped (sink full)%s\n",
+		" TCP segments, %" PRIu64 " IP fragments, %" PRIu64
+		" unsupported link; rebuilt: %" PRIu64 " datagrams, %" PRIu64
+		" TCP messages, %" PRIu64 " abandoned; records: %" PRIu64 " delivered, %" PRIu64
+		" failed, %" PRIu64 " in flight, %" PRIu64 " dropped (sink full)%s\n",
 		c->packets, c->records, c->records_partial, c->not_dns, c->malformed, c->tcp,
-		c->ip_fragments, c->unsupported_link, s->delivered, s->failed + c->records_rejected,
-		s->in_flight, c->records_dropped, counters_balance(c, s) ? "" : " [UNBALANCED]");
+		c->ip_fragments, c->unsupported_link, c->reassembled_datagrams, c->tcp_messages,
+		abandoned_total(c), s->delivered, s->failed + c->records_rejected, s->in_flight,
+		c->records_dropped, counters_balance(c, s) ? "" : " [UNBALANCED]");
 }
 
 int counters_write_json(FILE *out, const struct counters *c, const struct sink_counters *s)
@@ -74,6 +107,17 @@ int counters_write_json(FILE *out, const struct counters *c, const struct sink_c
 			continue;
 		fprintf(out, "%s\"%s\":%" PRIu64, sep, malformed_names[i],
 			c->malformed_by_reason[i]);
+		sep = ",";
+	}
+	fprintf(out,
+		"},\"reassembled_datagrams\":%" PRIu64 ",\"tcp_messages\":%" PRIu64
+		",\"abandoned_reasons\":{",
+		c->reassembled_datagrams, c->tcp_messages);
+	sep = "";
+	for (int i = 0; i < ABANDON_REASON_COUNT; i++) {
+		if (!c->abandoned_by_reason[i])
+			continue;
+		fprintf(out, "%s\"%s\":%" PRIu64, sep, abandon_names[i], c->abandoned_by_reason[i]);
 		sep = ",";
 	}
 	fprintf(out,

@@ -21,6 +21,25 @@ enum malformed_reason {
 
 const char *malformed_reason_name(enum malformed_reason reason);
 
+/* Why reassembly gave up on a datagram or on buffered stream bytes. Their packets are already in
+ * the ip_fragments or tcp bucket; these say what became of them. */
+enum abandon_reason {
+	ABANDON_FRAGMENT_TIMEOUT,
+	ABANDON_FRAGMENT_TABLE_FULL,
+	ABANDON_FRAGMENT_OVERLAP,
+	ABANDON_FRAGMENT_BAD,
+	ABANDON_FRAGMENT_MEMORY,
+	ABANDON_TCP_GAP,
+	ABANDON_TCP_TIMEOUT,
+	ABANDON_TCP_TABLE_FULL,
+	ABANDON_TCP_MEMORY,
+	ABANDON_TCP_CLOSED_INCOMPLETE,
+	ABANDON_HELD_AT_EXIT, /* a datagram or stream still incomplete when capture stopped */
+	ABANDON_REASON_COUNT
+};
+
+const char *abandon_reason_name(enum abandon_reason reason);
+
 struct counters {
 	uint64_t packets;
 	uint64_t records; /* DNS messages turned into records */
@@ -30,6 +49,10 @@ struct counters {
 	uint64_t ip_fragments;
 	uint64_t unsupported_link;
 	uint64_t malformed_by_reason[MALFORMED_REASON_COUNT];
+	/* Units rebuilt from the packets above; each lands in a bucket as a packet would. */
+	uint64_t reassembled_datagrams;
+	uint64_t tcp_messages;
+	uint64_t abandoned_by_reason[ABANDON_REASON_COUNT];
 	uint64_t records_partial;  /* records of DNS messages that could only be partly parsed */
 	uint64_t records_to_sink;  /* records the sink accepted */
 	uint64_t records_dropped;  /* records dropped because the sink was full (--on-full=drop) */

@@ -222,11 +222,17 @@ static enum decode_result decode_ipv4(const uint8_t *ip, size_t len, const uint8
 	out->ip_protocol = ip[9];
 	map_ipv4(out->src_addr, ip + 12);
 	map_ipv4(out->dst_addr, ip + 16);
-	uint16_t fragment = bytes_be16(ip + 6);
-	if (fragment & 0x3fff) /* more-fragments flag or a non-zero offset */
-		return DECODE_FRAGMENT;
 	*l4 = ip + header_len;
 	*l4_len = total_len - header_len;
+	uint16_t fragment = bytes_be16(ip + 6);
+	if (fragment & 0x3fff) { /* more-fragments flag or a non-zero offset */
+		out->fragment_id = bytes_be16(ip + 4);
+		out->fragment_offset = (uint32_t)(fragment & 0x1fff) * 8;
+		out->more_fragments = fragment & 0x2000;
+		out->payload = *l4;
+		out->payload_len = *l4_len;
+		return DECODE_FRAGMENT;
+	}
 	return DECODE_UDP;
 }
 
@@ -264,8 +270,18 @@ static enum decode_result decode_ipv6(const uint8_t *ip, size_t len, const uint8
 		offset += ext_len;
 	}
 	out->ip_protocol = next;
-	if (next == 44)
+	if (next == 44) {
+		if (!bytes_have(end, offset, 8))
+			return malformed(out, MALFORMED_IPV6_EXT_TRUNCATED);
+		uint16_t fragment = bytes_be16(ip + offset + 2);
+		out->ip_protocol = ip[offset];
+		out->fragment_id = bytes_be32(ip + offset + 4);
+		out->fragment_offset = (uint32_t)(fragment >> 3) * 8;
+		out->more_fragments = fragment & 1;
+		out->payload = ip + offset + 8;
+		out->payload_len = end - offset - 8;
 		return DECODE_FRAGMENT;
+	}
 	*l4 = ip + offset;
 	*l4_len = end - offset;
 	return DECODE_UDP;
@@ -313,9 +329,21 @@ static enum decode_result decode_tcp(const uint8_t *l4, size_t len, const struct
 	size_t header_len = (size_t)(l4[12] >> 4) * 4;
 	if (header_len < 20 || header_len > len)
 		return malformed(out, MALFORMED_L4_TRUNCATED);
+	out->tcp_seq = bytes_be32(l4 + 4);
+	out->tcp_flags = l4[13];
 	out->payload = l4 + header_len;
 	out->payload_len = len - header_len;
 	return DECODE_TCP;
+}
+
+enum decode_result decode_transport(const uint8_t *l4, size_t len, const struct port_set *dns_ports,
+				    struct packet_info *out)
+{
+	if (out->ip_protocol == 17)
+		return decode_udp(l4, len, dns_ports, out);
+	if (out->ip_protocol == 6)
+		return decode_tcp(l4, len, dns_ports, out);
+	return DECODE_NOT_DNS;
 }
 
 enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
@@ -342,10 +370,5 @@ enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
 		result = decode_ipv6(frame + offset, len - offset, &l4, &l4_len, out);
 	if (result != DECODE_UDP)
 		return result;
-
-	if (out->ip_protocol == 17)
-		return decode_udp(l4, l4_len, dns_ports, out);
-	if (out->ip_protocol == 6)
-		return decode_tcp(l4, l4_len, dns_ports, out);
-	return DECODE_NOT_DNS;
+	return decode_transport(l4, l4_len, dns_ports, out);
 }

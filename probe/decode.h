@@ -29,7 +29,7 @@ bool decode_link_type_supported(int link_type);
 enum decode_result {
 	DECODE_UDP,	 /* UDP datagram with a port of interest: payload is set */
 	DECODE_TCP,	 /* TCP segment with a port of interest: payload is set */
-	DECODE_FRAGMENT, /* an IPv4 or IPv6 fragment */
+	DECODE_FRAGMENT, /* an IPv4 or IPv6 fragment: payload is the fragment's data */
 	DECODE_NOT_DNS,	 /* well-formed but not for us */
 	DECODE_MALFORMED /* see packet_info.malformed */
 };
@@ -46,6 +46,13 @@ struct packet_info {
 	uint8_t vlan_count; /* tags seen, outer first; at most DECODE_MAX_VLANS are kept */
 	uint16_t vlan_ids[DECODE_MAX_VLANS];
 	bool truncated; /* the capture holds fewer bytes than the headers say */
+	/* For DECODE_FRAGMENT: the fragment's place in its datagram; payload is its data. */
+	uint32_t fragment_id;
+	uint32_t fragment_offset; /* bytes */
+	bool more_fragments;
+	/* For DECODE_TCP. */
+	uint32_t tcp_seq;
+	uint8_t tcp_flags;
 	const uint8_t *payload;
 	size_t payload_len;
 	enum malformed_reason malformed;
@@ -62,6 +69,11 @@ static inline bool port_set_has(const struct port_set *set, uint16_t port)
 {
 	return set->bits[port >> 3] & (1u << (port & 7));
 }
+
+/* Decodes the transport header of a reassembled datagram whose addresses and protocol are
+ * already in out; payload is set as by decode_frame. */
+enum decode_result decode_transport(const uint8_t *l4, size_t len, const struct port_set *dns_ports,
+				    struct packet_info *out);
 
 enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
 				const struct port_set *dns_ports, struct packet_info *out);

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "community_id.h"
 #include "dns_parse.h"
 #include "flow_key.h"
 #include "json_writer.h"
@@ -19,6 +20,9 @@ struct worker {
 	struct counters counters;
 	struct dns_parser *parser;
 	struct dns_message *message;
+	struct ip_reassembly *fragments;
+	struct tcp_reassembly *streams;
+	int64_t last_ts_ns;
 	struct timestamp_cache timestamps;
 	char *value;
 	atomic_bool stop;
@@ -36,7 +40,23 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->value = malloc(VALUE_BUFFER_SIZE);
 	timestamp_cache_init(&w->timestamps);
 	atomic_init(&w->stop, false);
-	if (!w->parser || !w->message || !w->value) {
+	struct ip_reassembly_limits fragments = config->fragments;
+	if (!fragments.max_datagrams)
+		fragments.max_datagrams = IP_REASSEMBLY_DEFAULT_DATAGRAMS;
+	if (!fragments.max_bytes)
+		fragments.max_bytes = IP_REASSEMBLY_DEFAULT_BYTES;
+	if (!fragments.timeout_ns)
+		fragments.timeout_ns = IP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
+	struct tcp_reassembly_limits streams = config->streams;
+	if (!streams.max_streams)
+		streams.max_streams = TCP_REASSEMBLY_DEFAULT_STREAMS;
+	if (!streams.max_bytes)
+		streams.max_bytes = TCP_REASSEMBLY_DEFAULT_BYTES;
+	if (!streams.idle_timeout_ns)
+		streams.idle_timeout_ns = TCP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
+	w->fragments = ip_reassembly_new(&fragments, &w->counters);
+	w->streams = tcp_reassembly_new(&streams, &w->counters);
+	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams) {
 		worker_free(w);
 		return NULL;
 	}
@@ -48,6 +68,8 @@ void worker_free(struct worker *w)
 	if (!w)
 		return;
 	dns_parser_free(w->parser);
+	ip_reassembly_free(w->fragments);
+	tcp_reassembly_free(w->streams);
 	free(w->message);
 	free(w->value);
 	free(w);
@@ -91,10 +113,11 @@ static void publish(struct worker *w, const struct sink_record *record)
 	}
 }
 
-static void handle_dns(struct worker *w, const struct frame *frame, const struct packet_info *p)
+/* One DNS message (a UDP payload, or a message from a TCP stream) becomes one record. */
+static void handle_dns(struct worker *w, const struct frame *frame, const struct packet_info *p,
+		       const uint8_t *dns, size_t dns_len, bool truncated)
 {
-	bool truncated = p->truncated || frame->caplen < frame->wirelen;
-	if (!dns_parse(w->parser, p->payload, p->payload_len, truncated, w->message)) {
+	if (!dns_parse(w->parser, dns, dns_len, truncated, w->message)) {
 		count_malformed(w, MALFORMED_DNS_TOO_SHORT);
 		return;
 	}
@@ -106,6 +129,9 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	if (w->config->key_format == KEY_TEXT) {
 		record.key = key_text;
 		record.key_len = flow_key_text(&key, key_text, sizeof(key_text));
+	} else if (w->config->key_format == KEY_COMMUNITY_ID) {
+		record.key = key_text;
+		record.key_len = community_id_v1(&key, COMMUNITY_ID_DEFAULT_SEED, key_text);
 	} else {
 		record.key = key.bytes;
 		record.key_len = FLOW_KEY_LEN;
@@ -120,7 +146,7 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 			.packet = p,
 			.key = &key,
 			.sender_is_a = sender_is_a,
-			.dns_size = p->payload_len,
+			.dns_size = dns_len,
 			.message = w->message,
 		};
 		struct json_writer json;
@@ -138,34 +164,86 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	publish(w, &record);
 }
 
-void worker_packet(struct worker *w, int link_type, const struct frame *frame)
+struct tcp_message_context {
+	struct worker *w;
+	const struct frame *frame;
+	const struct packet_info *packet;
+};
+
+static void on_tcp_message(void *ctx, const uint8_t *message, size_t len)
 {
-	w->counters.packets++;
-	if (!decode_link_type_supported(link_type)) {
-		w->counters.unsupported_link++;
+	struct tcp_message_context *c = ctx;
+	handle_dns(c->w, c->frame, c->packet, message, len, false);
+}
+
+static void handle_tcp(struct worker *w, const struct frame *frame, const struct packet_info *p)
+{
+	w->counters.tcp++;
+	struct tcp_message_context ctx = {w, frame, p};
+	tcp_reassembly_add(w->streams, p, frame->ts_ns, on_tcp_message, &ctx);
+}
+
+/* A packet, or a datagram rebuilt from fragments, after its headers were decoded. */
+static void dispatch(struct worker *w, const struct frame *frame, struct packet_info *p,
+		     enum decode_result result);
+
+static void handle_fragment(struct worker *w, const struct frame *frame, struct packet_info *p)
+{
+	w->counters.ip_fragments++;
+	const uint8_t *l4;
+	size_t l4_len;
+	if (!ip_reassembly_add(w->fragments, p, frame->ts_ns, &l4, &l4_len))
 		return;
-	}
-	struct packet_info p;
-	switch (decode_frame(link_type, frame->data, frame->caplen, &w->config->dns_ports, &p)) {
+	p->truncated = false;
+	dispatch(w, frame, p, decode_transport(l4, l4_len, &w->config->dns_ports, p));
+}
+
+static void dispatch(struct worker *w, const struct frame *frame, struct packet_info *p,
+		     enum decode_result result)
+{
+	switch (result) {
 	case DECODE_UDP:
-		handle_dns(w, frame, &p);
+		handle_dns(w, frame, p, p->payload, p->payload_len,
+			   p->truncated || frame->caplen < frame->wirelen);
 		return;
 	case DECODE_TCP:
-		w->counters.tcp++;
+		handle_tcp(w, frame, p);
 		return;
 	case DECODE_FRAGMENT:
-		w->counters.ip_fragments++;
+		handle_fragment(w, frame, p);
 		return;
 	case DECODE_NOT_DNS:
 		w->counters.not_dns++;
 		return;
 	case DECODE_MALFORMED:
-		count_malformed(w, p.malformed);
+		count_malformed(w, p->malformed);
 		return;
 	}
 }
 
+void worker_packet(struct worker *w, int link_type, const struct frame *frame)
+{
+	w->counters.packets++;
+	w->last_ts_ns = frame->ts_ns;
+	if (!decode_link_type_supported(link_type)) {
+		w->counters.unsupported_link++;
+		return;
+	}
+	struct packet_info p;
+	enum decode_result result =
+		decode_frame(link_type, frame->data, frame->caplen, &w->config->dns_ports, &p);
+	dispatch(w, frame, &p, result);
+}
+
 void worker_end_burst(struct worker *w)
 {
+	ip_reassembly_expire(w->fragments, w->last_ts_ns);
+	tcp_reassembly_expire(w->streams, w->last_ts_ns);
 	w->sink->ops->poll(w->sink->state, 0);
+}
+
+void worker_finish(struct worker *w)
+{
+	ip_reassembly_abandon_all(w->fragments);
+	tcp_reassembly_abandon_all(w->streams);
 }

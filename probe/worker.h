@@ -9,7 +9,9 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "ip_reassembly.h"
 #include "sink.h"
+#include "tcp_reassembly.h"
 
 enum on_full {
 	ON_FULL_BLOCK, /* wait for the sink: capture stalls, nothing is lost */
@@ -22,8 +24,9 @@ enum value_format {
 };
 
 enum key_format {
-	KEY_BINARY, /* the 38-byte flow key */
-	KEY_TEXT    /* "udp 192.0.2.1:53 198.51.100.7:40000" */
+	KEY_BINARY,      /* the 38-byte flow key */
+	KEY_TEXT,        /* "udp 192.0.2.1:53 198.51.100.7:40000" */
+	KEY_COMMUNITY_ID /* Community ID v1 of the flow, "1:<base64 SHA-1>" */
 };
 
 struct worker_config {
@@ -31,6 +34,9 @@ struct worker_config {
 	enum on_full on_full;
 	enum value_format value_format;
 	enum key_format key_format;
+	/* Zero fields take the defaults of ip_reassembly.h and tcp_reassembly.h. */
+	struct ip_reassembly_limits fragments;
+	struct tcp_reassembly_limits streams;
 };
 
 struct worker;
@@ -51,6 +57,9 @@ void worker_packet(struct worker *w, int link_type, const struct frame *frame);
 
 /* Called after each burst: lets the sink serve its delivery reports. */
 void worker_end_burst(struct worker *w);
+
+/* At the end of capture: counts what reassembly still holds as abandoned. */
+void worker_finish(struct worker *w);
 
 const struct counters *worker_counters(const struct worker *w);
 

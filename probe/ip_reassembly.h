@@ -1,0 +1,40 @@
+/* IPv4 and IPv6 fragment reassembly, per worker, bounded in datagrams and bytes. Policy: an exact
+ * duplicate of a fragment already held is ignored; any other overlap abandons the datagram
+ * (RFC 5722 for IPv6, applied to IPv4 too, since overlaps are how evasion attacks work). */
+#ifndef DNSPROBE_IP_REASSEMBLY_H
+#define DNSPROBE_IP_REASSEMBLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "decode.h"
+
+struct ip_reassembly_limits {
+	uint32_t max_datagrams;
+	size_t max_bytes;
+	int64_t timeout_ns;
+};
+
+#define IP_REASSEMBLY_DEFAULT_DATAGRAMS 1024
+#define IP_REASSEMBLY_DEFAULT_BYTES	(4u << 20)
+#define IP_REASSEMBLY_DEFAULT_TIMEOUT_S 30
+
+struct ip_reassembly;
+
+struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limits,
+					struct counters *counters);
+void ip_reassembly_free(struct ip_reassembly *r);
+
+/* Adds the fragment described by p (from decode_frame). When it completes a datagram, returns
+ * true with *l4 and *l4_len set to the transport header and payload, valid until the next call. */
+bool ip_reassembly_add(struct ip_reassembly *r, const struct packet_info *p, int64_t now_ns,
+		       const uint8_t **l4, size_t *l4_len);
+
+/* Abandons datagrams older than the timeout. */
+void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns);
+
+/* Abandons every datagram still held (at the end of capture). */
+void ip_reassembly_abandon_all(struct ip_reassembly *r);
+
+#endif

@@ -1,0 +1,230 @@
+/* DNS over TCP: per-direction stream reassembly and 2-byte length framing, bounded. */
+#include "tcp_reassembly.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "chunk_pool.h"
+#include "flow_table.h"
+#include "range_set.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+/* version, source, destination, source port, destination port */
+#define KEY_LEN (1 + 16 + 16 + 2 + 2)
+/* A hole at the front that later segments do not fill within this many segments is a gap. */
+#define GAP_SEGMENTS 16
+
+struct stream {
+	struct chunk_buffer data; /* offset 0 is base_seq */
+	struct range_set received;
+	uint32_t base_seq;
+	uint32_t segments_behind_hole;
+};
+
+struct tcp_reassembly {
+	struct tcp_reassembly_limits limits;
+	struct counters *counters;
+	struct flow_table table;
+	struct stream *streams;
+	struct chunk_pool pool;
+	uint8_t message[CHUNK_BUFFER_MAX];
+	uint8_t moving[CHUNK_BUFFER_MAX];
+};
+
+struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *limits,
+					  struct counters *counters)
+{
+	struct tcp_reassembly *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->limits = *limits;
+	r->counters = counters;
+	r->streams = calloc(limits->max_streams, sizeof(*r->streams));
+	if (!r->streams || flow_table_init(&r->table, limits->max_streams, KEY_LEN) != 0 ||
+	    chunk_pool_init(&r->pool, limits->max_bytes) != 0) {
+		tcp_reassembly_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void tcp_reassembly_free(struct tcp_reassembly *r)
+{
+	if (!r)
+		return;
+	flow_table_destroy(&r->table);
+	chunk_pool_destroy(&r->pool);
+	free(r->streams);
+	free(r);
+}
+
+static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
+{
+	key[0] = p->ip_version;
+	memcpy(key + 1, p->src_addr, 16);
+	memcpy(key + 17, p->dst_addr, 16);
+	key[33] = (uint8_t)(p->src_port >> 8);
+	key[34] = (uint8_t)p->src_port;
+	key[35] = (uint8_t)(p->dst_port >> 8);
+	key[36] = (uint8_t)p->dst_port;
+}
+
+static void reset_stream(struct tcp_reassembly *r, struct stream *s, uint32_t base_seq)
+{
+	chunk_buffer_release(&r->pool, &s->data);
+	range_set_clear(&s->received);
+	s->base_seq = base_seq;
+	s->segments_behind_hole = 0;
+}
+
+/* Closes a stream; bytes still held are abandoned for the given reason. */
+static void close_stream(struct tcp_reassembly *r, uint32_t slot, enum abandon_reason reason)
+{
+	struct stream *s = &r->streams[slot];
+	if (s->received.count > 0)
+		r->counters->abandoned_by_reason[reason]++;
+	chunk_buffer_release(&r->pool, &s->data);
+	flow_table_remove(&r->table, slot);
+}
+
+void tcp_reassembly_expire(struct tcp_reassembly *r, int64_t now_ns)
+{
+	uint32_t slot;
+	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE &&
+	       now_ns - r->table.slots[slot].last_seen_ns > r->limits.idle_timeout_ns)
+		close_stream(r, slot, ABANDON_TCP_TIMEOUT);
+}
+
+void tcp_reassembly_abandon_all(struct tcp_reassembly *r)
+{
+	uint32_t slot;
+	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE)
+		close_stream(r, slot, ABANDON_HELD_AT_EXIT);
+}
+
+static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32_t base_seq,
+			    int64_t now_ns)
+{
+	uint32_t slot = flow_table_insert(&r->table, key, now_ns);
+	if (slot == FLOW_TABLE_NONE) {
+		close_stream(r, flow_table_oldest(&r->table), ABANDON_TCP_TABLE_FULL);
+		slot = flow_table_insert(&r->table, key, now_ns);
+	}
+	struct stream *s = &r->streams[slot];
+	chunk_buffer_init(&s->data);
+	range_set_clear(&s->received);
+	s->base_seq = base_seq;
+	s->segments_behind_hole = 0;
+	return slot;
+}
+
+/* Drops the first cut bytes, moving what is held after them down to offset 0. */
+static void consume(struct tcp_reassembly *r, struct stream *s, uint32_t cut)
+{
+	struct range_set rest = s->received;
+	range_set_shift(&rest, cut);
+	for (uint32_t i = 0; i < rest.count; i++)
+		chunk_buffer_read(&r->pool, &s->data, rest.ranges[i].start + cut,
+				  r->moving + rest.ranges[i].start,
+				  rest.ranges[i].end - rest.ranges[i].start);
+	chunk_buffer_release(&r->pool, &s->data);
+	for (uint32_t i = 0; i < rest.count; i++)
+		chunk_buffer_write(&r->pool, &s->data, rest.ranges[i].start,
+				   r->moving + rest.ranges[i].start,
+				   rest.ranges[i].end - rest.ranges[i].start);
+	s->received = rest;
+	s->base_seq += cut;
+	s->segments_behind_hole = 0;
+}
+
+/* Hands every complete length-prefixed message at the front to on_message. */
+static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn on_message,
+		    void *ctx)
+{
+	for (;;) {
+		uint32_t ready = range_set_prefix(&s->received);
+		if (ready < 2)
+			return;
+		uint8_t prefix[2];
+		chunk_buffer_read(&r->pool, &s->data, 0, prefix, 2);
+		uint32_t len = bytes_be16(prefix);
+		if (ready < 2 + len)
+			return;
+		chunk_buffer_read(&r->pool, &s->data, 2, r->message, len);
+		r->counters->tcp_messages++;
+		consume(r, s, 2 + len);
+		on_message(ctx, r->message, len);
+	}
+}
+
+/* A hole at the front that has not filled: skip to the next bytes held and count the gap. */
+static void resynchronise(struct tcp_reassembly *r, struct stream *s)
+{
+	r->counters->abandoned_by_reason[ABANDON_TCP_GAP]++;
+	uint32_t next = s->received.count ? s->received.ranges[0].start : 0;
+	if (range_set_prefix(&s->received) > 0 && s->received.count > 1)
+		next = s->received.ranges[1].start;
+	consume(r, s, next);
+}
+
+static void add_data(struct tcp_reassembly *r, struct stream *s, const struct packet_info *p)
+{
+	int32_t rel = (int32_t)(p->tcp_seq - s->base_seq);
+	const uint8_t *data = p->payload;
+	size_t len = p->payload_len;
+	if (rel < 0) { /* starts in bytes already delivered: a retransmission */
+		if ((size_t) - (int64_t)rel >= len)
+			return;
+		data += -(int64_t)rel;
+		len -= (size_t) - (int64_t)rel;
+		rel = 0;
+	}
+	if ((size_t)rel + len > CHUNK_BUFFER_MAX) { /* far beyond what is held: a gap */
+		if (s->received.count > 0)
+			r->counters->abandoned_by_reason[ABANDON_TCP_GAP]++;
+		reset_stream(r, s, p->tcp_seq);
+		rel = 0;
+	}
+	if (!chunk_buffer_write(&r->pool, &s->data, (size_t)rel, data, len)) {
+		r->counters->abandoned_by_reason[ABANDON_TCP_MEMORY]++;
+		reset_stream(r, s, p->tcp_seq + (uint32_t)p->payload_len);
+		return;
+	}
+	if (!range_set_add(&s->received, (uint32_t)rel, (uint32_t)rel + (uint32_t)len))
+		resynchronise(r, s);
+}
+
+void tcp_reassembly_add(struct tcp_reassembly *r, const struct packet_info *p, int64_t now_ns,
+			tcp_message_fn on_message, void *ctx)
+{
+	tcp_reassembly_expire(r, now_ns);
+	uint8_t key[KEY_LEN];
+	make_key(p, key);
+	uint32_t slot = flow_table_find(&r->table, key);
+	bool syn = p->tcp_flags & TCP_SYN;
+	if (slot == FLOW_TABLE_NONE) {
+		if (!syn && p->payload_len == 0)
+			return; /* no state for bare ACKs, FINs and RSTs of streams not followed */
+		/* With no SYN seen, the first data is taken to start a message. */
+		slot = open_stream(r, key, syn ? p->tcp_seq + 1 : p->tcp_seq, now_ns);
+	} else {
+		flow_table_touch(&r->table, slot, now_ns);
+		if (syn)
+			reset_stream(r, &r->streams[slot], p->tcp_seq + 1);
+	}
+	struct stream *s = &r->streams[slot];
+	if (p->payload_len > 0) {
+		add_data(r, s, p);
+		deliver(r, s, on_message, ctx);
+		if (range_set_prefix(&s->received) == 0 && s->received.count > 0 &&
+		    ++s->segments_behind_hole > GAP_SEGMENTS) {
+			resynchronise(r, s);
+			deliver(r, s, on_message, ctx);
+		}
+	}
+	if (p->tcp_flags & (TCP_FIN | TCP_RST))
+		close_stream(r, slot, ABANDON_TCP_CLOSED_INCOMPLETE);
+}

@@ -1,4 +1,7 @@
-/* DNS message parsing: header and question read directly, answers and EDNS through ldns. */
+/* DNS message parsing. The direct path reads the header, the questions, every resource record,
+ * the common RDATA types and EDNS straight from the wire, bounds-checked, with no allocation.
+ * Anything it does not render or finds malformed goes to the ldns path (dns_parse_ldns.c), so
+ * ldns stays the judge of every message the direct path does not fully understand. */
 #include "dns_parse.h"
 
 #include <arpa/inet.h>
@@ -8,13 +11,18 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "dns_parse_internal.h"
+#include "dns_rdata.h"
 
 #define TEXT_ARENA_SIZE (1024 * 1024)
 #define EDNS_OPTION_ECS 8
+#define TYPE_OPT	41
+#define RR_FIXED_LEN	10 /* type, class, TTL, RDLENGTH */
 
 struct dns_parser {
 	ldns_buffer *rdata_text;
 	struct dns_text_arena arena;
+	bool ldns_only;
 };
 
 struct dns_parser *dns_parser_new(void)
@@ -40,6 +48,22 @@ void dns_parser_free(struct dns_parser *parser)
 		ldns_buffer_free(parser->rdata_text);
 	free(parser->arena.bytes);
 	free(parser);
+}
+
+void dns_parser_use_ldns_only(struct dns_parser *parser, bool ldns_only)
+{
+	parser->ldns_only = ldns_only;
+}
+
+bool dns_arena_put(struct dns_text_arena *arena, const char *text, size_t len, uint32_t *offset)
+{
+	if (len + 1 > arena->size - arena->used)
+		return false;
+	memcpy(arena->bytes + arena->used, text, len);
+	arena->bytes[arena->used + len] = '\0';
+	*offset = (uint32_t)arena->used;
+	arena->used += len + 1;
+	return true;
 }
 
 static void parse_header(const uint8_t *msg, struct dns_message *out)
@@ -71,112 +95,23 @@ static const char *question_problem(enum dns_name_status status)
 	}
 }
 
-/* Reads the first question; returns NULL or the reason it could not. */
-static const char *parse_question(const uint8_t *msg, size_t len, struct dns_message *out)
+/* Reads the first question; *offset ends just past it. Returns NULL or the reason it could not. */
+static const char *parse_question(const uint8_t *msg, size_t len, size_t *offset,
+				  struct dns_message *out)
 {
+	*offset = DNS_HEADER_LEN;
 	if (out->qdcount == 0)
 		return NULL;
-	size_t offset = DNS_HEADER_LEN;
-	enum dns_name_status status = dns_name_read(msg, len, &offset, out->qname, &out->qname_len);
+	enum dns_name_status status = dns_name_read(msg, len, offset, out->qname, &out->qname_len);
 	if (status != DNS_NAME_OK)
 		return question_problem(status);
-	if (!bytes_have(len, offset, 4))
+	if (!bytes_have(len, *offset, 4))
 		return "question_truncated";
-	out->qtype = bytes_be16(msg + offset);
-	out->qclass = bytes_be16(msg + offset + 2);
+	out->qtype = bytes_be16(msg + *offset);
+	out->qclass = bytes_be16(msg + *offset + 2);
 	out->has_question = true;
+	*offset += 4;
 	return NULL;
-}
-
-static const char *ldns_problem(ldns_status status)
-{
-	switch (status) {
-	case LDNS_STATUS_WIRE_INCOMPLETE_HEADER:
-	case LDNS_STATUS_WIRE_INCOMPLETE_QUESTION:
-		return "question_truncated";
-	case LDNS_STATUS_WIRE_INCOMPLETE_ANSWER:
-		return "answer_truncated";
-	case LDNS_STATUS_WIRE_INCOMPLETE_AUTHORITY:
-		return "authority_truncated";
-	case LDNS_STATUS_WIRE_INCOMPLETE_ADDITIONAL:
-		return "additional_truncated";
-	case LDNS_STATUS_PACKET_OVERFLOW:
-		return "rdata_truncated";
-	case LDNS_STATUS_INVALID_POINTER:
-		return "bad_compression_pointer";
-	case LDNS_STATUS_LABEL_OVERFLOW:
-	case LDNS_STATUS_DOMAINNAME_OVERFLOW:
-		return "name_too_long";
-	case LDNS_STATUS_MEM_ERR:
-		return "out_of_memory";
-	default:
-		return "unparseable";
-	}
-}
-
-/* Copies text into the arena; returns false when it does not fit. */
-static bool arena_put(struct dns_text_arena *arena, const char *text, size_t len, uint32_t *offset)
-{
-	if (len + 1 > arena->size - arena->used)
-		return false;
-	memcpy(arena->bytes + arena->used, text, len);
-	arena->bytes[arena->used + len] = '\0';
-	*offset = (uint32_t)arena->used;
-	arena->used += len + 1;
-	return true;
-}
-
-/* RDATA fields in presentation format, separated by spaces, as ldns prints them. */
-static bool rdata_text(ldns_buffer *buf, const ldns_rr *rr)
-{
-	ldns_buffer_clear(buf);
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		if (i > 0)
-			ldns_buffer_write_u8(buf, ' ');
-		const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
-		if (rdf && ldns_rdf2buffer_str(buf, rdf) != LDNS_STATUS_OK)
-			return false;
-	}
-	return ldns_buffer_status_ok(buf);
-}
-
-static bool keep_answer(struct dns_parser *parser, const ldns_rr *rr, struct dns_message *out)
-{
-	struct dns_answer *answer = &out->answers[out->answer_count];
-	char name[DNS_NAME_TEXT_MAX];
-	size_t name_len;
-	const ldns_rdf *owner = ldns_rr_owner(rr);
-	if (!owner || dns_name_from_labels(ldns_rdf_data(owner), ldns_rdf_size(owner), name,
-					   &name_len) != DNS_NAME_OK)
-		return false;
-	if (!rdata_text(parser->rdata_text, rr))
-		return false;
-	if (!arena_put(out->arena, name, name_len, &answer->name_offset))
-		return false;
-	answer->name_len = (uint32_t)name_len;
-	size_t data_len = ldns_buffer_position(parser->rdata_text);
-	if (!arena_put(out->arena, (const char *)ldns_buffer_begin(parser->rdata_text), data_len,
-		       &answer->data_offset))
-		return false;
-	answer->data_len = (uint32_t)data_len;
-	answer->type = (uint16_t)ldns_rr_get_type(rr);
-	answer->class = (uint16_t)ldns_rr_get_class(rr);
-	answer->ttl = ldns_rr_ttl(rr);
-	out->answer_count++;
-	return true;
-}
-
-static void parse_answers(struct dns_parser *parser, const ldns_pkt *pkt, struct dns_message *out)
-{
-	const ldns_rr_list *answers = ldns_pkt_answer(pkt);
-	size_t count = answers ? ldns_rr_list_rr_count(answers) : 0;
-	for (size_t i = 0; i < count; i++) {
-		if (out->answer_count == DNS_MAX_ANSWERS ||
-		    !keep_answer(parser, ldns_rr_list_rr(answers, i), out)) {
-			out->answers_omitted = count - i;
-			return;
-		}
-	}
 }
 
 /* Client subnet (RFC 7871): family, source prefix, scope prefix, then the address bytes. */
@@ -202,12 +137,9 @@ static void format_ecs(const uint8_t *opt, size_t len, char out[DNS_ECS_TEXT_MAX
 	snprintf(out, DNS_ECS_TEXT_MAX, "%s/%u", text, prefix);
 }
 
-static void parse_edns_options(const ldns_rdf *data, struct dns_message *out)
+void dns_edns_options(const uint8_t *p, size_t len, struct dns_message *out)
 {
-	if (!data)
-		return;
-	const uint8_t *p = ldns_rdf_data(data);
-	size_t len = ldns_rdf_size(data), offset = 0;
+	size_t offset = 0;
 	while (bytes_have(len, offset, 4)) {
 		uint16_t code = bytes_be16(p + offset);
 		size_t opt_len = bytes_be16(p + offset + 2);
@@ -220,25 +152,101 @@ static void parse_edns_options(const ldns_rdf *data, struct dns_message *out)
 	}
 }
 
-static void parse_edns(const ldns_pkt *pkt, struct dns_message *out)
+/* Skips a name, checking it as a reader would. */
+static bool skip_name(const uint8_t *msg, size_t len, size_t *offset)
 {
-	if (!ldns_pkt_edns(pkt))
-		return;
-	out->has_edns = true;
-	out->edns_udp_size = ldns_pkt_edns_udp_size(pkt);
-	out->edns_do = ldns_pkt_edns_do(pkt);
-	out->edns_version = ldns_pkt_edns_version(pkt);
-	out->rcode |= (uint16_t)(ldns_pkt_edns_extended_rcode(pkt) << 4);
-	parse_edns_options(ldns_pkt_edns_data(pkt), out);
+	char text[DNS_NAME_TEXT_MAX];
+	size_t text_len;
+	return dns_name_read(msg, len, offset, text, &text_len) == DNS_NAME_OK;
 }
 
-bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool capture_truncated,
-	       struct dns_message *out)
+/* The OPT pseudo-RR (RFC 6891 6.1.2): owner root, CLASS = UDP size, TTL = extended RCODE,
+ * version and flags. Returns false for anything the ldns path should judge. */
+static bool read_opt(const uint8_t *msg, size_t owner, const uint8_t *rr, size_t rdlength,
+		     struct dns_message *out)
 {
-	out->has_question = false;
-	out->qname[0] = '\0';
-	out->qname_len = 0;
-	out->qtype = out->qclass = 0;
+	if (out->has_edns || msg[owner] != 0)
+		return false;
+	out->has_edns = true;
+	out->edns_udp_size = bytes_be16(rr + 2);
+	out->rcode |= (uint16_t)(rr[4] << 4);
+	out->edns_version = rr[5];
+	out->edns_do = rr[6] & 0x80;
+	dns_edns_options(rr + RR_FIXED_LEN, rdlength, out);
+	return true;
+}
+
+static bool keep_answer(const uint8_t *msg, size_t len, size_t owner, size_t rdata,
+			const uint8_t *rr, struct dns_message *out)
+{
+	if (out->answer_count == DNS_MAX_ANSWERS) {
+		out->answers_omitted++;
+		return true;
+	}
+	struct dns_answer *a = &out->answers[out->answer_count];
+	struct dns_text_arena *arena = out->arena;
+	char name[DNS_NAME_TEXT_MAX];
+	size_t name_len, data_len;
+	if (dns_name_read(msg, len, &owner, name, &name_len) != DNS_NAME_OK)
+		return false;
+	a->type = bytes_be16(rr);
+	a->class = bytes_be16(rr + 2);
+	a->ttl = bytes_be32(rr + 4);
+	size_t rdlength = bytes_be16(rr + 8);
+	if (!dns_arena_put(arena, name, name_len, &a->name_offset)) {
+		out->answers_omitted++;
+		return true;
+	}
+	a->name_len = (uint32_t)name_len;
+	enum dns_rdata_status status =
+	    dns_rdata_render(msg, len, rdata, rdlength, a->type, arena->bytes + arena->used,
+			     arena->size - arena->used, &data_len);
+	if (status == DNS_RDATA_NO_SPACE) {
+		out->answers_omitted++;
+		return true;
+	}
+	if (status != DNS_RDATA_OK)
+		return false;
+	a->data_offset = (uint32_t)arena->used;
+	a->data_len = (uint32_t)data_len;
+	arena->used += data_len + 1;
+	out->answer_count++;
+	return true;
+}
+
+/* Walks every question and record. Returns false when the ldns path must take the message. */
+static bool parse_direct(const uint8_t *msg, size_t len, size_t offset, struct dns_message *out)
+{
+	for (unsigned q = 1; q < out->qdcount; q++) {
+		if (!skip_name(msg, len, &offset) || !bytes_have(len, offset, 4))
+			return false;
+		offset += 4;
+	}
+	unsigned sections[3] = {out->ancount, out->nscount, out->arcount};
+	for (int section = 0; section < 3; section++) {
+		for (unsigned i = 0; i < sections[section]; i++) {
+			size_t owner = offset;
+			if (!skip_name(msg, len, &offset) || !bytes_have(len, offset, RR_FIXED_LEN))
+				return false;
+			const uint8_t *rr = msg + offset;
+			size_t rdlength = bytes_be16(rr + 8);
+			size_t rdata = offset + RR_FIXED_LEN;
+			if (!bytes_have(len, rdata, rdlength))
+				return false;
+			uint16_t type = bytes_be16(rr);
+			if (type == TYPE_OPT &&
+			    (section != 2 || !read_opt(msg, owner, rr, rdlength, out)))
+				return false;
+			if (section == 0 && !keep_answer(msg, len, owner, rdata, rr, out))
+				return false;
+			offset = rdata + rdlength;
+		}
+	}
+	return true;
+}
+
+static void reset(struct dns_parser *parser, struct dns_message *out)
+{
 	out->answer_count = out->answers_omitted = 0;
 	out->has_edns = false;
 	out->edns_do = false;
@@ -248,24 +256,27 @@ bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool c
 	out->malformed = NULL;
 	out->arena = &parser->arena;
 	parser->arena.used = 0;
+}
 
+bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool capture_truncated,
+	       struct dns_message *out)
+{
+	out->has_question = false;
+	out->qname[0] = '\0';
+	out->qname_len = 0;
+	out->qtype = out->qclass = 0;
+	reset(parser, out);
 	if (len < DNS_HEADER_LEN)
 		return false;
 	parse_header(msg, out);
-	const char *question = parse_question(msg, len, out);
-
-	ldns_pkt *pkt = NULL;
-	ldns_status status = ldns_wire2pkt(&pkt, msg, len);
-	if (status != LDNS_STATUS_OK) {
-		out->malformed = capture_truncated ? "capture_truncated"
-				 : question	   ? question
-						   : ldns_problem(status);
+	size_t offset;
+	const char *question = parse_question(msg, len, &offset, out);
+	if (!question && !parser->ldns_only && parse_direct(msg, len, offset, out))
 		return true;
-	}
-	parse_answers(parser, pkt, out);
-	parse_edns(pkt, out);
-	ldns_pkt_free(pkt);
-	if (question)
-		out->malformed = question;
+	uint16_t header_rcode = out->rcode;
+	reset(parser, out);
+	out->rcode = header_rcode & 0x0f;
+	dns_parse_with_ldns((struct ldns_struct_buffer *)parser->rdata_text, msg, len,
+			    capture_truncated, question, out);
 	return true;
 }

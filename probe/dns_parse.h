@@ -1,5 +1,5 @@
-/* DNS message parsing: the header and question read directly (bounds-checked), everything else
- * through ldns, the parser of record. */
+/* DNS message parsing: a direct, bounds-checked path for the common messages, and ldns, the parser
+ * of record, for everything else (see dns_parse.c). */
 #ifndef DNSPROBE_DNS_PARSE_H
 #define DNSPROBE_DNS_PARSE_H
 
@@ -15,6 +15,9 @@ struct dns_parser; /* per worker: reusable ldns buffer and text arena */
 
 struct dns_parser *dns_parser_new(void);
 void dns_parser_free(struct dns_parser *parser);
+
+/* For checking the direct path against ldns: parse every message through ldns alone. */
+void dns_parser_use_ldns_only(struct dns_parser *parser, bool ldns_only);
 
 /* Parses msg into out. Returns false when there is not even a DNS header (under 12 bytes).
  * capture_truncated says the capture holds less than the packet had. */

@@ -33,9 +33,10 @@ static size_t append_label(const uint8_t *label, size_t len, char *text, size_t 
 {
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = label[i];
-		if (c > 0x20 && c < 0x7f) {
-			if (needs_backslash(c))
-				text[pos++] = '\\';
+		if (c > 0x20 && c < 0x7f && !needs_backslash(c)) {
+			text[pos++] = (char)c;
+		} else if (c > 0x20 && c < 0x7f) {
+			text[pos++] = '\\';
 			text[pos++] = (char)c;
 		} else {
 			text[pos++] = '\\';
@@ -60,14 +61,13 @@ static void finish(char *text, size_t pos, size_t *text_len)
 	*text_len = pos;
 }
 
-enum dns_name_status dns_name_read(const uint8_t *msg, size_t msg_len, size_t *offset,
-				   char text[DNS_NAME_TEXT_MAX], size_t *text_len)
+/* Walks the name at *offset; renders it into text unless text is NULL. */
+static enum dns_name_status walk_name(const uint8_t *msg, size_t msg_len, size_t *offset,
+				      char *text, size_t *text_len)
 {
 	size_t pos = *offset, text_pos = 0, wire_len = 0, end = 0;
 	size_t lowest = pos; /* a pointer must go below every place read so far */
 	bool jumped = false;
-	text[0] = '\0';
-	*text_len = 0;
 	for (;;) {
 		if (pos >= msg_len)
 			return DNS_NAME_TRUNCATED;
@@ -96,12 +96,27 @@ enum dns_name_status dns_name_read(const uint8_t *msg, size_t msg_len, size_t *o
 		}
 		if (len > msg_len - pos - 1)
 			return DNS_NAME_TRUNCATED;
-		text_pos = append_label(msg + pos + 1, len, text, text_pos);
+		if (text)
+			text_pos = append_label(msg + pos + 1, len, text, text_pos);
 		pos += (size_t)len + 1;
 	}
-	finish(text, text_pos, text_len);
+	if (text)
+		finish(text, text_pos, text_len);
 	*offset = end;
 	return DNS_NAME_OK;
+}
+
+enum dns_name_status dns_name_read(const uint8_t *msg, size_t msg_len, size_t *offset,
+				   char text[DNS_NAME_TEXT_MAX], size_t *text_len)
+{
+	text[0] = '\0';
+	*text_len = 0;
+	return walk_name(msg, msg_len, offset, text, text_len);
+}
+
+enum dns_name_status dns_name_skip(const uint8_t *msg, size_t msg_len, size_t *offset)
+{
+	return walk_name(msg, msg_len, offset, NULL, NULL);
 }
 
 enum dns_name_status dns_name_from_labels(const uint8_t *wire, size_t wire_len,

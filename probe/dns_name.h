@@ -24,6 +24,9 @@ const char *dns_name_status_text(enum dns_name_status status);
 enum dns_name_status dns_name_read(const uint8_t *msg, size_t msg_len, size_t *offset,
 				   char text[DNS_NAME_TEXT_MAX], size_t *text_len);
 
+/* Checks the name at *offset as dns_name_read does, without rendering it. */
+enum dns_name_status dns_name_skip(const uint8_t *msg, size_t msg_len, size_t *offset);
+
 /* Renders an uncompressed wire name (a label sequence ending in the root label). */
 enum dns_name_status dns_name_from_labels(const uint8_t *wire, size_t wire_len,
 					  char text[DNS_NAME_TEXT_MAX], size_t *text_len);

@@ -152,12 +152,9 @@ void dns_edns_options(const uint8_t *p, size_t len, struct dns_message *out)
 	}
 }
 
-/* Skips a name, checking it as a reader would. */
 static bool skip_name(const uint8_t *msg, size_t len, size_t *offset)
 {
-	char text[DNS_NAME_TEXT_MAX];
-	size_t text_len;
-	return dns_name_read(msg, len, offset, text, &text_len) == DNS_NAME_OK;
+	return dns_name_skip(msg, len, offset) == DNS_NAME_OK;
 }
 
 /* The OPT pseudo-RR (RFC 6891 6.1.2): owner root, CLASS = UDP size, TTL = extended RCODE,

@@ -1,7 +1,6 @@
 /* The direction-normalised 5-tuple flow key and its text and hex forms. */
 #include "flow_key.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,19 +36,85 @@ bool flow_key_build(const struct packet_info *p, struct flow_key *key)
 	return sender_is_a;
 }
 
+static size_t put_decimal_octet(char *out, uint8_t v)
+{
+	size_t n = 0;
+	if (v >= 100)
+		out[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		out[n++] = (char)('0' + v / 10 % 10);
+	out[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+static size_t ipv4_text(const uint8_t *a, char *out)
+{
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			out[n++] = '.';
+		n += put_decimal_octet(out + n, a[i]);
+	}
+	return n;
+}
+
+/* RFC 5952 text, as glibc's inet_ntop writes it (including its "::a.b.c.d" for IPv4-compatible
+ * addresses), without the formatted printing inet_ntop does for each group. */
+static size_t ipv6_text(const uint8_t *a, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint16_t words[8];
+	for (int i = 0; i < 8; i++)
+		words[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+	int best = -1, best_len = 0;
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && words[j] == 0)
+			j++;
+		if (j - i > best_len && j - i >= 2) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	size_t n = 0;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				out[n++] = ':';
+			continue;
+		}
+		if (i)
+			out[n++] = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)))
+			return n + ipv4_text(a + 12, out + n);
+		bool started = false;
+		for (int shift = 12; shift >= 0; shift -= 4) {
+			unsigned nibble = (words[i] >> shift) & 0xf;
+			if (nibble || started || shift == 0) {
+				out[n++] = hex[nibble];
+				started = true;
+			}
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		out[n++] = ':';
+	return n;
+}
+
 size_t address_text(const uint8_t addr[16], char *out, size_t size)
 {
-	const char *done;
-	if (memcmp(addr, ipv4_mapped_prefix, 12) == 0)
-		done = inet_ntop(AF_INET, addr + 12, out, (socklen_t)size);
-	else
-		done = inet_ntop(AF_INET6, addr, out, (socklen_t)size);
-	if (!done) {
+	char text[ADDRESS_TEXT_MAX];
+	size_t n = memcmp(addr, ipv4_mapped_prefix, 12) == 0 ? ipv4_text(addr + 12, text)
+							     : ipv6_text(addr, text);
+	if (n >= size) {
 		if (size)
 			out[0] = '\0';
 		return 0;
 	}
-	return strlen(out);
+	memcpy(out, text, n);
+	out[n] = '\0';
+	return n;
 }
 
 static const char *protocol_name(uint8_t protocol)
@@ -59,7 +124,7 @@ static const char *protocol_name(uint8_t protocol)
 
 size_t flow_key_text(const struct flow_key *key, char *out, size_t size)
 {
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char a[ADDRESS_TEXT_MAX], b[ADDRESS_TEXT_MAX];
 	address_text(key->bytes + 2, a, sizeof(a));
 	address_text(key->bytes + 18, b, sizeof(b));
 	bool v6 = key->bytes[0] == 6;

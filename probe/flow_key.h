@@ -26,6 +26,9 @@ size_t flow_key_text(const struct flow_key *key, char *out, size_t size);
 /* Lower-case hex of the 38 bytes: 76 characters and a NUL. */
 void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1]);
 
+/* "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" and a NUL. */
+#define ADDRESS_TEXT_MAX 46
+
 /* Presentation form of a 16-byte address: dotted quad for IPv4-mapped, RFC 5952 otherwise. */
 size_t address_text(const uint8_t addr[16], char *out, size_t size);
 

@@ -11,16 +11,6 @@ void json_init(struct json_writer *w, char *buf, size_t size)
 	w->overflow = false;
 }
 
-void json_raw(struct json_writer *w, const char *text, size_t len)
-{
-	if (len > w->size - w->len) {
-		w->overflow = true;
-		return;
-	}
-	memcpy(w->buf + w->len, text, len);
-	w->len += len;
-}
-
 void json_literal(struct json_writer *w, const char *text)
 {
 	json_raw(w, text, strlen(text));
@@ -71,17 +61,12 @@ void json_cstring(struct json_writer *w, const char *text)
 void json_uint(struct json_writer *w, uint64_t value)
 {
 	char digits[20];
-	size_t n = 0;
+	size_t n = sizeof(digits);
 	do {
-		digits[n++] = (char)('0' + value % 10);
+		digits[--n] = (char)('0' + value % 10);
 		value /= 10;
 	} while (value);
-	if (n > w->size - w->len) {
-		w->overflow = true;
-		return;
-	}
-	while (n)
-		w->buf[w->len++] = digits[--n];
+	json_raw(w, digits + n, sizeof(digits) - n);
 }
 
 void json_comma(struct json_writer *w)

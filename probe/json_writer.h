@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct json_writer {
 	char *buf;
@@ -15,7 +16,18 @@ struct json_writer {
 };
 
 void json_init(struct json_writer *w, char *buf, size_t size);
-void json_raw(struct json_writer *w, const char *text, size_t len);
+
+/* Inline: most calls copy a few constant bytes, which the compiler then does without memcpy. */
+static inline void json_raw(struct json_writer *w, const char *text, size_t len)
+{
+	if (len > w->size - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->buf + w->len, text, len);
+	w->len += len;
+}
+
 void json_literal(struct json_writer *w, const char *text); /* NUL-terminated, no escaping */
 void json_string(struct json_writer *w, const char *text, size_t len);
 void json_cstring(struct json_writer *w, const char *text);

@@ -1,7 +1,6 @@
 /* The JSON record of one DNS message. Field order and names are documented in docs/records.md. */
 #include "record_json.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,41 +51,49 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 	out[30] = '\0';
 }
 
-static void write_endpoint(struct json_writer *w, const char *name, const uint8_t addr[16],
-			   uint16_t port)
+/* Appends a string literal: the JSON around the values is written in whole pieces. */
+#define LIT(w, text) json_raw((w), (text), sizeof(text) - 1)
+
+/* Text known to need no escaping (addresses, mnemonics, reasons), in quotes. */
+static void put_plain(struct json_writer *w, const char *text, size_t len)
 {
-	char text[INET6_ADDRSTRLEN];
-	size_t len = address_text(addr, text, sizeof(text));
-	json_key(w, name);
-	json_open(w, '{');
-	json_key(w, "ip");
-	json_string(w, text, len);
-	json_key(w, "port");
-	json_uint(w, port);
-	json_close(w, '}');
+	LIT(w, "\"");
+	json_raw(w, text, len);
+	LIT(w, "\"");
+}
+
+static void put_plain_cstring(struct json_writer *w, const char *text)
+{
+	put_plain(w, text, strlen(text));
+}
+
+static void write_address(struct json_writer *w, const uint8_t addr[16])
+{
+	char text[ADDRESS_TEXT_MAX];
+	put_plain(w, text, address_text(addr, text, sizeof(text)));
 }
 
 static void write_network(struct json_writer *w, const struct packet_info *p)
 {
-	json_key(w, "network");
-	json_open(w, '{');
-	json_key(w, "transport");
-	json_literal(w, p->ip_protocol == 6 ? "\"tcp\"" : "\"udp\"");
-	json_key(w, "type");
-	json_literal(w, p->ip_version == 6 ? "\"ipv6\"" : "\"ipv4\"");
+	if (p->ip_protocol == 6)
+		LIT(w, ",\"network\":{\"transport\":\"tcp\"");
+	else
+		LIT(w, ",\"network\":{\"transport\":\"udp\"");
+	if (p->ip_version == 6)
+		LIT(w, ",\"type\":\"ipv6\"");
+	else
+		LIT(w, ",\"type\":\"ipv4\"");
 	if (p->vlan_count > 0) {
-		json_key(w, "vlan");
-		json_open(w, '{');
-		json_key(w, "id");
+		LIT(w, ",\"vlan\":{\"id\":");
 		json_uint(w, p->vlan_ids[0]);
-		json_close(w, '}');
+		LIT(w, "}");
 	}
 	if (p->vlan_count > 1) {
-		json_literal(w, ",\"inner\":{\"vlan\":{\"id\":");
+		LIT(w, ",\"inner\":{\"vlan\":{\"id\":");
 		json_uint(w, p->vlan_ids[1]);
-		json_literal(w, "}}");
+		LIT(w, "}}");
 	}
-	json_close(w, '}');
+	LIT(w, "}");
 }
 
 static void write_flags(struct json_writer *w, uint16_t flags)
@@ -98,102 +105,85 @@ static void write_flags(struct json_writer *w, uint16_t flags)
 	    {DNS_FLAG_AA, "\"AA\""}, {DNS_FLAG_TC, "\"TC\""}, {DNS_FLAG_RD, "\"RD\""},
 	    {DNS_FLAG_RA, "\"RA\""}, {DNS_FLAG_AD, "\"AD\""}, {DNS_FLAG_CD, "\"CD\""},
 	};
-	json_key(w, "header_flags");
-	json_open(w, '[');
+	LIT(w, ",\"header_flags\":[");
+	bool first = true;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (flags & names[i].bit) {
-			json_comma(w);
-			json_literal(w, names[i].name);
+			if (!first)
+				LIT(w, ",");
+			json_raw(w, names[i].name, 4);
+			first = false;
 		}
 	}
-	json_close(w, ']');
+	LIT(w, "]");
 }
 
 static void write_answers(struct json_writer *w, const struct dns_message *m)
 {
 	char buf[DNS_MNEMONIC_MAX];
-	json_key(w, "answers");
-	json_open(w, '[');
+	LIT(w, ",\"answers\":[");
 	for (size_t i = 0; i < m->answer_count; i++) {
 		const struct dns_answer *a = &m->answers[i];
-		json_comma(w);
-		json_open(w, '{');
-		json_key(w, "name");
+		if (i)
+			LIT(w, ",");
+		LIT(w, "{\"name\":");
 		json_string(w, dns_arena_text(m, a->name_offset), a->name_len);
-		json_key(w, "type");
-		json_cstring(w, dns_type_name(a->type, buf));
-		json_key(w, "class");
-		json_cstring(w, dns_class_name(a->class, buf));
-		json_key(w, "ttl");
+		LIT(w, ",\"type\":");
+		put_plain_cstring(w, dns_type_name(a->type, buf));
+		LIT(w, ",\"class\":");
+		put_plain_cstring(w, dns_class_name(a->class, buf));
+		LIT(w, ",\"ttl\":");
 		json_uint(w, a->ttl);
-		json_key(w, "data");
+		LIT(w, ",\"data\":");
 		json_string(w, dns_arena_text(m, a->data_offset), a->data_len);
-		json_close(w, '}');
+		LIT(w, "}");
 	}
-	json_close(w, ']');
+	LIT(w, "]");
 }
 
 static void write_dns(struct json_writer *w, const struct dns_message *m)
 {
 	char buf[DNS_MNEMONIC_MAX];
-	json_key(w, "dns");
-	json_open(w, '{');
-	json_key(w, "id");
+	LIT(w, ",\"dns\":{\"id\":");
 	json_uint(w, m->id);
-	json_key(w, "type");
-	json_literal(w, m->is_response ? "\"answer\"" : "\"query\"");
-	json_key(w, "op_code");
-	json_cstring(w, dns_opcode_name(m->opcode, buf));
+	if (m->is_response)
+		LIT(w, ",\"type\":\"answer\",\"op_code\":");
+	else
+		LIT(w, ",\"type\":\"query\",\"op_code\":");
+	put_plain_cstring(w, dns_opcode_name(m->opcode, buf));
 	write_flags(w, m->flags);
 	if (m->is_response) {
-		json_key(w, "response_code");
-		json_cstring(w, dns_rcode_name(m->rcode, buf));
+		LIT(w, ",\"response_code\":");
+		put_plain_cstring(w, dns_rcode_name(m->rcode, buf));
 	}
 	if (m->has_question) {
-		json_key(w, "question");
-		json_open(w, '{');
-		json_key(w, "name");
+		LIT(w, ",\"question\":{\"name\":");
 		json_string(w, m->qname, m->qname_len);
-		json_key(w, "type");
-		json_cstring(w, dns_type_name(m->qtype, buf));
-		json_key(w, "class");
-		json_cstring(w, dns_class_name(m->qclass, buf));
-		json_close(w, '}');
+		LIT(w, ",\"type\":");
+		put_plain_cstring(w, dns_type_name(m->qtype, buf));
+		LIT(w, ",\"class\":");
+		put_plain_cstring(w, dns_class_name(m->qclass, buf));
+		LIT(w, "}");
 	}
 	if (m->answer_count > 0)
 		write_answers(w, m);
-	json_close(w, '}');
+	LIT(w, "}");
 }
 
 static void write_edns(struct json_writer *w, const struct dns_message *m)
 {
-	json_key(w, "edns");
-	json_open(w, '{');
-	json_key(w, "udp_size");
+	LIT(w, ",\"edns\":{\"udp_size\":");
 	json_uint(w, m->edns_udp_size);
-	json_key(w, "do");
-	json_literal(w, m->edns_do ? "true" : "false");
-	json_key(w, "version");
+	if (m->edns_do)
+		LIT(w, ",\"do\":true,\"version\":");
+	else
+		LIT(w, ",\"do\":false,\"version\":");
 	json_uint(w, m->edns_version);
 	if (m->ecs[0]) {
-		json_key(w, "ecs");
-		json_cstring(w, m->ecs);
+		LIT(w, ",\"ecs\":");
+		put_plain_cstring(w, m->ecs);
 	}
-	json_close(w, '}');
-}
-
-static void write_counts(struct json_writer *w, const struct dns_message *m)
-{
-	json_key(w, "counts");
-	json_literal(w, "{\"qd\":");
-	json_uint(w, m->qdcount);
-	json_literal(w, ",\"an\":");
-	json_uint(w, m->ancount);
-	json_literal(w, ",\"ns\":");
-	json_uint(w, m->nscount);
-	json_literal(w, ",\"ar\":");
-	json_uint(w, m->arcount);
-	json_close(w, '}');
+	LIT(w, "}");
 }
 
 static void write_dnsprobe(struct json_writer *w, const struct dns_record *r)
@@ -201,26 +191,33 @@ static void write_dnsprobe(struct json_writer *w, const struct dns_record *r)
 	const struct dns_message *m = r->message;
 	char hex[FLOW_KEY_LEN * 2 + 1];
 	flow_key_hex(r->key, hex);
-	json_key(w, "dnsprobe");
-	json_open(w, '{');
-	json_key(w, "flow_key");
-	json_string(w, hex, FLOW_KEY_LEN * 2);
-	json_key(w, "direction");
-	json_literal(w, r->sender_is_a ? "\"a_to_b\"" : "\"b_to_a\"");
-	json_key(w, "size");
+	LIT(w, ",\"dnsprobe\":{\"flow_key\":");
+	put_plain(w, hex, FLOW_KEY_LEN * 2);
+	if (r->sender_is_a)
+		LIT(w, ",\"direction\":\"a_to_b\",\"size\":");
+	else
+		LIT(w, ",\"direction\":\"b_to_a\",\"size\":");
 	json_uint(w, r->dns_size);
-	write_counts(w, m);
+	LIT(w, ",\"counts\":{\"qd\":");
+	json_uint(w, m->qdcount);
+	LIT(w, ",\"an\":");
+	json_uint(w, m->ancount);
+	LIT(w, ",\"ns\":");
+	json_uint(w, m->nscount);
+	LIT(w, ",\"ar\":");
+	json_uint(w, m->arcount);
+	LIT(w, "}");
 	if (m->has_edns)
 		write_edns(w, m);
 	if (m->answers_omitted) {
-		json_key(w, "answers_omitted");
+		LIT(w, ",\"answers_omitted\":");
 		json_uint(w, m->answers_omitted);
 	}
 	if (m->malformed) {
-		json_key(w, "malformed");
-		json_cstring(w, m->malformed);
+		LIT(w, ",\"malformed\":");
+		put_plain_cstring(w, m->malformed);
 	}
-	json_close(w, '}');
+	LIT(w, "}");
 }
 
 void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
@@ -228,13 +225,19 @@ void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
 {
 	char ts[TIMESTAMP_TEXT_LEN + 1];
 	timestamp_format(cache, r->timestamp_ns, ts);
-	json_open(w, '{');
-	json_key(w, "@timestamp");
-	json_string(w, ts, TIMESTAMP_TEXT_LEN);
-	write_endpoint(w, "source", r->packet->src_addr, r->packet->src_port);
-	write_endpoint(w, "destination", r->packet->dst_addr, r->packet->dst_port);
+	LIT(w, "{\"@timestamp\":");
+	put_plain(w, ts, TIMESTAMP_TEXT_LEN);
+	LIT(w, ",\"source\":{\"ip\":");
+	write_address(w, r->packet->src_addr);
+	LIT(w, ",\"port\":");
+	json_uint(w, r->packet->src_port);
+	LIT(w, "},\"destination\":{\"ip\":");
+	write_address(w, r->packet->dst_addr);
+	LIT(w, ",\"port\":");
+	json_uint(w, r->packet->dst_port);
+	LIT(w, "}");
 	write_network(w, r->packet);
 	write_dns(w, r->message);
 	write_dnsprobe(w, r);
-	json_close(w, '}');
+	LIT(w, "}");
 }

@@ -14,6 +14,16 @@ struct pcap_file {
 	char error[PCAP_ERRBUF_SIZE + 64];
 };
 
+/* Classic pcap stores seconds as 32 bits, which libpcap reads as signed: times from 2038 on come
+ * out negative. No capture predates 1970, so read them as unsigned. */
+static int64_t capture_time_ns(const struct pcap_pkthdr *header)
+{
+	int64_t seconds = header->ts.tv_sec;
+	if (seconds < 0)
+		seconds = (int64_t)(uint32_t)seconds;
+	return seconds * 1000000000LL + header->ts.tv_usec;
+}
+
 static int file_receive(void *state, struct worker *w, unsigned max)
 {
 	struct pcap_file *f = state;
@@ -32,7 +42,7 @@ static int file_receive(void *state, struct worker *w, unsigned max)
 		    .data = data,
 		    .caplen = header->caplen,
 		    .wirelen = header->len,
-		    .ts_ns = (int64_t)header->ts.tv_sec * 1000000000LL + header->ts.tv_usec,
+		    .ts_ns = capture_time_ns(header),
 		};
 		worker_packet(w, f->link_type, &frame);
 		n++;

@@ -21,8 +21,30 @@ static const char *numbered(const char *prefix, unsigned value, char buf[DNS_MNE
 	return buf;
 }
 
+/* Query-only types (RFC 1035 3.2.3, RFC 1995) that ldns has no RDATA descriptor for. */
+static const char *meta_type_name(uint16_t type)
+{
+	switch (type) {
+	case 251:
+		return "IXFR";
+	case 252:
+		return "AXFR";
+	case 253:
+		return "MAILB";
+	case 254:
+		return "MAILA";
+	case 255:
+		return "ANY";
+	default:
+		return NULL;
+	}
+}
+
 const char *dns_type_name(uint16_t type, char buf[DNS_MNEMONIC_MAX])
 {
+	const char *meta = meta_type_name(type);
+	if (meta)
+		return meta;
 	const ldns_rr_descriptor *descriptor = ldns_rr_descript(type);
 	if (type != 0 && descriptor && descriptor->_type == type && descriptor->_name)
 		return descriptor->_name;

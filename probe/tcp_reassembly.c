@@ -172,7 +172,9 @@ static void resynchronise(struct tcp_reassembly *r, struct stream *s)
 
 static void add_data(struct tcp_reassembly *r, struct stream *s, const struct packet_info *p)
 {
-	int32_t rel = (int32_t)(p->tcp_seq - s->base_seq);
+	/* Data on a SYN (TCP Fast Open, RFC 7413) starts after the SYN's own sequence number. */
+	uint32_t seq = p->tcp_seq + ((p->tcp_flags & TCP_SYN) ? 1 : 0);
+	int32_t rel = (int32_t)(seq - s->base_seq);
 	const uint8_t *data = p->payload;
 	size_t len = p->payload_len;
 	if (rel < 0) { /* starts in bytes already delivered: a retransmission */
@@ -185,12 +187,12 @@ static void add_data(struct tcp_reassembly *r, struct stream *s, const struct pa
 	if ((size_t)rel + len > CHUNK_BUFFER_MAX) { /* far beyond what is held: a gap */
 		if (s->received.count > 0)
 			r->counters->abandoned_by_reason[ABANDON_TCP_GAP]++;
-		reset_stream(r, s, p->tcp_seq);
+		reset_stream(r, s, seq);
 		rel = 0;
 	}
 	if (!chunk_buffer_write(&r->pool, &s->data, (size_t)rel, data, len)) {
 		r->counters->abandoned_by_reason[ABANDON_TCP_MEMORY]++;
-		reset_stream(r, s, p->tcp_seq + (uint32_t)p->payload_len);
+		reset_stream(r, s, seq + (uint32_t)p->payload_len);
 		return;
 	}
 	if (!range_set_add(&s->received, (uint32_t)rel, (uint32_t)rel + (uint32_t)len))

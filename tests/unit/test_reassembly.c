@@ -194,6 +194,22 @@ static void mid_stream_start_and_gap(void **state)
 	tcp_reassembly_free(r);
 }
 
+/* TCP Fast Open (RFC 7413): the SYN carries the first message; its data starts at ISN + 1. */
+static void data_on_syn(void **state)
+{
+	(void)state;
+	struct tcp_reassembly *r = new_tcp();
+	struct packet_info syn_with_data = segment(699, 0, 22, 0x02);
+	syn_with_data.tcp_seq = 699; /* ISN; the data is at 700 */
+	tcp_reassembly_add(r, &syn_with_data, 1, on_message, NULL);
+	assert_int_equal(messages_seen, 1);
+	assert_int_equal(message_lengths[0], 20);
+	struct packet_info next = segment(700, 22, 32, 0x10);
+	tcp_reassembly_add(r, &next, 2, on_message, NULL);
+	assert_int_equal(messages_seen, 2);
+	tcp_reassembly_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

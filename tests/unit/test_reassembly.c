@@ -218,6 +218,7 @@ int main(void)
 	    cmocka_unit_test(bounded_and_timed_out),
 	    cmocka_unit_test(split_pipelined_out_of_order),
 	    cmocka_unit_test(mid_stream_start_and_gap),
+	    cmocka_unit_test(data_on_syn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,11 +107,13 @@ static enum dns_rdata_status render(const uint8_t *msg, size_t offset, size_t en
 		if (rdlength != 4)
 			return DNS_RDATA_BAD;
 		put_ipv4(t, msg + offset);
+		offset = end;
 		break;
 	case TYPE_AAAA:
 		if (rdlength != 16 || !inet_ntop(AF_INET6, msg + offset, ipv6, sizeof(ipv6)))
 			return DNS_RDATA_BAD;
 		put(t, ipv6, strlen(ipv6));
+		offset = end;
 		break;
 	case TYPE_NS:
 	case TYPE_CNAME:

@@ -22,27 +22,37 @@ const char *dns_name_status_text(enum dns_name_status status)
 	return "bad name";
 }
 
-/* The same escapes as ldns uses for names inside RDATA, so one record reads alike. */
-static bool needs_backslash(uint8_t c)
-{
-	return c == '.' || c == ';' || c == '(' || c == ')' || c == '\\';
-}
+/* How each byte of a label is written, with the same escapes as ldns uses for names inside
+ * RDATA so that one record reads alike: as is, after a backslash, or as \DDD. */
+enum byte_form { DECIMAL, AS_IS, BACKSLASH };
+
+static const uint8_t byte_forms[256] =
+    {
+	[0x21 ... 0x27] = AS_IS, ['('] = BACKSLASH,	  [')'] = BACKSLASH,
+	[0x2a ... 0x2d] = AS_IS, ['.'] = BACKSLASH,	  [0x2f ... 0x3a] = AS_IS,
+	[';'] = BACKSLASH,	 [0x3c ... 0x5b] = AS_IS, ['\\'] = BACKSLASH,
+	[0x5d ... 0x7e] = AS_IS,
+};
 
 /* Appends one label. text has room: the wire length is checked against 255 first. */
 static size_t append_label(const uint8_t *label, size_t len, char *text, size_t pos)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = label[i];
-		if (c > 0x20 && c < 0x7f && !needs_backslash(c)) {
+		switch (byte_forms[c]) {
+		case AS_IS:
 			text[pos++] = (char)c;
-		} else if (c > 0x20 && c < 0x7f) {
+			break;
+		case BACKSLASH:
 			text[pos++] = '\\';
 			text[pos++] = (char)c;
-		} else {
+			break;
+		case DECIMAL:
 			text[pos++] = '\\';
 			text[pos++] = (char)('0' + c / 100);
 			text[pos++] = (char)('0' + c / 10 % 10);
 			text[pos++] = (char)('0' + c % 10);
+			break;
 		}
 	}
 	text[pos++] = '.';

@@ -13,6 +13,7 @@
 #include "bytes.h"
 #include "dns_parse_internal.h"
 #include "dns_rdata.h"
+#include "flow_key.h"
 
 #define TEXT_ARENA_SIZE (1024 * 1024)
 #define EDNS_OPTION_ECS 8
@@ -131,10 +132,14 @@ static void format_ecs(const uint8_t *opt, size_t len, char out[DNS_ECS_TEXT_MAX
 	else
 		return;
 	memcpy(addr, opt + 4, addr_len);
-	char text[INET6_ADDRSTRLEN];
-	if (!inet_ntop(af, addr, text, sizeof(text)))
-		return;
-	snprintf(out, DNS_ECS_TEXT_MAX, "%s/%u", text, prefix);
+	size_t n = af == AF_INET ? ipv4_text(addr, out) : ipv6_text(addr, out);
+	out[n++] = '/';
+	if (prefix >= 100)
+		out[n++] = (char)('0' + prefix / 100);
+	if (prefix >= 10)
+		out[n++] = (char)('0' + prefix / 10 % 10);
+	out[n++] = (char)('0' + prefix % 10);
+	out[n] = '\0';
 }
 
 void dns_edns_options(const uint8_t *p, size_t len, struct dns_message *out)

@@ -2,13 +2,13 @@
  * trailing dot, numbers in decimal, character-strings quoted with \" \\ and \DDD escapes. */
 #include "dns_rdata.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "bytes.h"
 #include "dns_name.h"
+#include "flow_key.h"
 
 enum {
 	TYPE_A = 1,
@@ -90,18 +90,15 @@ static void put_character_string(struct text *t, const uint8_t *s, size_t n)
 
 static void put_ipv4(struct text *t, const uint8_t *a)
 {
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			put(t, ".", 1);
-		put_uint(t, a[i]);
-	}
+	char text[ADDRESS_TEXT_MAX];
+	put(t, text, ipv4_text(a, text));
 }
 
 static enum dns_rdata_status render(const uint8_t *msg, size_t offset, size_t end, uint16_t type,
 				    struct text *t)
 {
 	size_t rdlength = end - offset;
-	char ipv6[INET6_ADDRSTRLEN];
+	char ipv6[ADDRESS_TEXT_MAX];
 	switch (type) {
 	case TYPE_A:
 		if (rdlength != 4)
@@ -110,9 +107,9 @@ static enum dns_rdata_status render(const uint8_t *msg, size_t offset, size_t en
 		offset = end;
 		break;
 	case TYPE_AAAA:
-		if (rdlength != 16 || !inet_ntop(AF_INET6, msg + offset, ipv6, sizeof(ipv6)))
+		if (rdlength != 16)
 			return DNS_RDATA_BAD;
-		put(t, ipv6, strlen(ipv6));
+		put(t, ipv6, ipv6_text(msg + offset, ipv6));
 		offset = end;
 		break;
 	case TYPE_NS:

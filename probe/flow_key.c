@@ -47,12 +47,11 @@ static size_t put_decimal_octet(char *out, uint8_t v)
 	return n;
 }
 
-static size_t ipv4_text(const uint8_t *a, char *out)
+size_t ipv4_text(const uint8_t a[4], char *out)
 {
-	size_t n = 0;
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			out[n++] = '.';
+	size_t n = put_decimal_octet(out, a[0]);
+	for (int i = 1; i < 4; i++) {
+		out[n++] = '.';
 		n += put_decimal_octet(out + n, a[i]);
 	}
 	return n;
@@ -60,7 +59,7 @@ static size_t ipv4_text(const uint8_t *a, char *out)
 
 /* RFC 5952 text, as glibc's inet_ntop writes it (including its "::a.b.c.d" for IPv4-compatible
  * addresses), without the formatted printing inet_ntop does for each group. */
-static size_t ipv6_text(const uint8_t *a, char *out)
+size_t ipv6_text(const uint8_t a[16], char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint16_t words[8];
@@ -135,12 +134,20 @@ size_t flow_key_text(const struct flow_key *key, char *out, size_t size)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+/* Two hex digits for every byte value. */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < FLOW_KEY_LEN; i++) {
-		out[2 * i] = digits[key->bytes[i] >> 4];
-		out[2 * i + 1] = digits[key->bytes[i] & 0x0f];
-	}
+	for (size_t i = 0; i < FLOW_KEY_LEN; i++)
+		memcpy(out + 2 * i, hex_pairs + 2 * key->bytes[i], 2);
 	out[FLOW_KEY_LEN * 2] = '\0';
 }

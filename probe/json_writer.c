@@ -1,6 +1,7 @@
 /* Appending JSON text to a fixed-size buffer without printf. */
 #include "json_writer.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void json_init(struct json_writer *w, char *buf, size_t size)
@@ -25,6 +26,14 @@ static void put_char(struct json_writer *w, char c)
 	w->buf[w->len++] = c;
 }
 
+/* Bytes a JSON string may hold as they are: printable ASCII but the quote and the backslash. */
+static const bool plain_byte[256] = {
+    [0x20] = true,
+    [0x21] = true,
+    [0x23 ... 0x5b] = true,
+    [0x5d ... 0x7e] = true,
+};
+
 void json_string(struct json_writer *w, const char *text, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -37,7 +46,7 @@ void json_string(struct json_writer *w, const char *text, size_t len)
 	*out++ = '"';
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		if (plain_byte[c]) {
 			*out++ = (char)c;
 		} else if (c == '"' || c == '\\') {
 			*out++ = '\\';
@@ -58,14 +67,26 @@ void json_cstring(struct json_writer *w, const char *text)
 	json_string(w, text, strlen(text));
 }
 
+static const char two_digits[201] = "00010203040506070809101112131415161718192021222324252627282930"
+				    "31323334353637383940414243444546474849505152535455565758596061"
+				    "62636465666768697071727374757677787980818283848586878889909192"
+				    "93949596979899";
+
 void json_uint(struct json_writer *w, uint64_t value)
 {
 	char digits[20];
 	size_t n = sizeof(digits);
-	do {
-		digits[--n] = (char)('0' + value % 10);
-		value /= 10;
-	} while (value);
+	while (value >= 100) {
+		n -= 2;
+		memcpy(digits + n, two_digits + (value % 100) * 2, 2);
+		value /= 100;
+	}
+	if (value >= 10) {
+		n -= 2;
+		memcpy(digits + n, two_digits + value * 2, 2);
+	} else {
+		digits[--n] = (char)('0' + value);
+	}
 	json_raw(w, digits + n, sizeof(digits) - n);
 }
 

@@ -5,22 +5,49 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../probe/capture.h"
 #include "../probe/decode.h"
 
 struct pcap_live_options {
 	const char *interface;
-	int buffer_mib;    /* kernel ring size per worker (-B) */
+	int buffer_mib; /* kernel ring size per worker (-B) */
 	int snaplen;
 	bool promiscuous;
 	const char *filter; /* BPF expression; NULL builds the default from dns_ports */
 	const struct port_set *dns_ports;
-	int fanout_group;   /* PACKET_FANOUT group id shared by the workers; 0 for one worker */
+	bool fanout;	  /* join a PACKET_FANOUT group hashed by flow */
+	int fanout_group; /* with fanout: PCAP_LIVE_NEW_FANOUT_GROUP, or the id of a group to join
+			   */
 };
+
+/* Starts a new fanout group with an id the kernel picks (see pcap_live_fanout_group). */
+#define PCAP_LIVE_NEW_FANOUT_GROUP (-1)
 
 /* Opens and activates one handle; returns 0, or -1 with one line for the user in err. */
 int pcap_live_open(struct capture *capture, const struct pcap_live_options *o, char *err,
 		   size_t err_size);
+
+/* The id of the fanout group the handle is in, for the other workers' handles to join. */
+int pcap_live_fanout_group(const struct capture *capture);
+
+/* What the kernel counted for one handle, widened to 64 bits (libpcap's counters wrap). */
+struct pcap_live_stats {
+	uint64_t received;	    /* passed the filter (ps_recv) */
+	uint64_t dropped;	    /* the ring was full (ps_drop) */
+	uint64_t interface_dropped; /* dropped by the interface (ps_ifdrop) */
+};
+
+/* Call from the thread that receives on the handle. */
+void pcap_live_stats(struct capture *capture, struct pcap_live_stats *out);
+
+/* Makes a receive waiting for packets on this handle return now; safe from another thread. */
+void pcap_live_wake(struct capture *capture);
+
+/* The filter used when none is given: the DNS ports over UDP and TCP, and IP fragments (their
+ * later pieces carry no port), also inside one VLAN tag when with_vlan. */
+int pcap_live_default_filter(const struct port_set *dns_ports, bool with_vlan, char *out,
+			     size_t size);
 
 #endif

@@ -56,8 +56,7 @@ static size_t hash_input(const struct flow_key *key, uint16_t seed, uint8_t in[H
 	return n;
 }
 
-size_t community_id_v1(const struct flow_key *key, uint16_t seed,
-		       char out[COMMUNITY_ID_TEXT_SIZE])
+size_t community_id_v1(const struct flow_key *key, uint16_t seed, char out[COMMUNITY_ID_TEXT_SIZE])
 {
 	uint8_t in[HASH_INPUT_MAX];
 	size_t len = hash_input(key, seed, in);

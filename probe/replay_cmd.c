@@ -1,59 +1,105 @@
 /* "dnsprobe replay": read capture files and publish one record per DNS message. */
 #include "replay_cmd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "cli.h"
 #include "counters.h"
 #include "pcap_file.h"
+#include "privileges.h"
+#include "reassembly_options.h"
 #include "signals.h"
 #include "sink.h"
 #include "sink_options.h"
+#include "stats_report.h"
 #include "worker.h"
 
+#define PACE_MIN_SLEEP_NS  1000000LL   /* sleep only when a record is due later than this */
+#define PACE_MAX_SLEEP_NS  100000000LL /* while sleeping, wake this often for stats and signals */
+#define PROGRESS_REDRAW_NS 100000000LL
+#define PROGRESS_BAR_WIDTH 30
+
 static const char replay_usage_head[] =
-	"Usage: dnsprobe replay FILE... [options]\n"
-	"\n"
-	"Reads pcap or pcapng capture files and publishes one record per DNS message\n"
-	"(the fields are described in docs/records.md).\n"
-	"\n"
-	"Options:\n"
-	"  -p, --dns-port PORT      also treat UDP/TCP PORT as DNS (repeatable; 53 always is)\n"
-	"      --summary-json PATH  write the packet accounting as JSON to PATH at exit\n"
-	"  -h, --help               show this help\n"
-	"\n";
+    "Usage: dnsprobe replay FILE... [options]\n"
+    "\n"
+    "Reads pcap or pcapng capture files and publishes one record per DNS message\n"
+    "(the fields are described in docs/records.md).\n"
+    "\n"
+    "Options:\n"
+    "  -p, --dns-port PORT      also treat UDP/TCP PORT as DNS (repeatable; 53 always is)\n"
+    "      --speed X            replay in recorded time: each record is published when its\n"
+    "                           capture time (counted from the first record of its file),\n"
+    "                           divided by X, has passed: 1 is real time, 2 twice as fast\n"
+    "                           (default: as fast as possible)\n"
+    "      --loop N             replay all files N times, giving N times the records\n"
+    "                           (0: until interrupted; default 1)\n"
+    "      --user NAME          once the files are open, drop root and run as user NAME\n"
+    "                           (later --loop passes open the files again, as NAME)\n"
+    "      --summary-json PATH  write the packet accounting as JSON to PATH at exit\n"
+    "  -h, --help               show this help\n"
+    "\n";
 
 static const char replay_usage_tail[] =
-	"\n"
-	"Link types: Ethernet (with 802.1Q/802.1ad tags, PPPoE), Linux cooked SLL and SLL2,\n"
-	"raw IP, BSD loopback (NULL, LOOP) and PPP. Every packet is counted in one bucket;\n"
-	"the summary on standard error shows them. Exit status: 0 when the files were read,\n"
-	"1 when records could not be written, 2 for a bad command line or an unreadable file.\n";
+    "\n"
+    "Link types: Ethernet (with 802.1Q/802.1ad tags, PPPoE), Linux cooked SLL and SLL2,\n"
+    "raw IP, BSD loopback (NULL, LOOP) and PPP. Every packet is counted in one bucket;\n"
+    "the summary on standard error shows them. Exit status: 0 when the files were read,\n"
+    "1 when records could not be written, 2 for a bad command line or an unreadable file.\n"
+    "A progress bar is shown on standard error when it is a terminal (and the records do\n"
+    "not go to that terminal).\n";
 
 struct replay_options {
 	struct sink_options sink;
+	struct stats_report_options stats;
 	const char *summary_json;
+	const char *user;
+	double speed;	/* 0: as fast as possible */
+	uint64_t loops; /* 0: until interrupted */
 	char **files;
 	int file_count;
 	struct worker_config worker;
 };
 
+static bool parse_speed(const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	double speed = strtod(text, &end);
+	if (errno || end == text || *end != '\0' || !(speed > 0 && speed <= 1e9))
+		return false;
+	*out = speed;
+	return true;
+}
+
 static int parse_options(int argc, char **argv, struct replay_options *o)
 {
 	static const struct option longopts[] = {
-		SINK_LONG_OPTIONS,
-		{"dns-port", required_argument, NULL, 'p'},
-		{"summary-json", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    SINK_LONG_OPTIONS,
+	    STATS_LONG_OPTIONS,
+	    REASSEMBLY_LONG_OPTIONS,
+	    {"dns-port", required_argument, NULL, 'p'},
+	    {"speed", required_argument, NULL, 's'},
+	    {"loop", required_argument, NULL, 'l'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"summary-json", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	sink_options_init(&o->sink, ON_FULL_BLOCK);
 	port_set_add(&o->worker.dns_ports, 53);
+	o->loops = 1;
+	o->stats.source = "replay";
 
 	opterr = 0;
 	optind = 1;
@@ -64,14 +110,40 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			continue;
 		if (handled != 0)
 			return handled;
+		handled = stats_options_handle(&o->stats, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
+		handled = reassembly_options_handle(&o->worker, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
 		uint64_t port;
 		switch (c) {
 		case 'p':
 			if (!cli_parse_uint(optarg, 1, 65535, &port))
-				return cli_usage_error("--dns-port: '%s' is not a port number; give "
-						       "1 to 65535, e.g. --dns-port 5353",
-						       optarg);
+				return cli_usage_error(
+				    "--dns-port: '%s' is not a port number; give "
+				    "1 to 65535, e.g. --dns-port 5353",
+				    optarg);
 			port_set_add(&o->worker.dns_ports, (uint16_t)port);
+			break;
+		case 's':
+			if (!parse_speed(optarg, &o->speed))
+				return cli_usage_error("--speed: '%s' is not a speed factor; "
+						       "give a number above 0, e.g. --speed 1",
+						       optarg);
+			break;
+		case 'l':
+			if (!cli_parse_uint(optarg, 0, UINT64_MAX, &o->loops))
+				return cli_usage_error("--loop: '%s' is not a number of passes; "
+						       "e.g. --loop 3 (0: until interrupted)",
+						       optarg);
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'S':
 			o->summary_json = optarg;
@@ -79,6 +151,8 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 		case 'h':
 			fputs(replay_usage_head, stdout);
 			fputs(sink_options_help, stdout);
+			fputs(stats_report_help, stdout);
+			fputs(reassembly_options_help, stdout);
 			fputs(replay_usage_tail, stdout);
 			exit(0);
 		default:
@@ -97,29 +171,242 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	return 0;
 }
 
+/* A capture file being replayed, and where libpcap reads it from, for the progress bar. */
+struct replay_input {
+	struct capture capture;
+	int fd; /* libpcap's descriptor of the file; -1 when not known */
+	uint64_t size;
+};
+
+/* Opens one file. libpcap opens it on the lowest free descriptor, so the descriptor that was
+ * free just before is the file's, when its inode says so. */
+static int open_input(const char *path, struct replay_input *in, char *err, size_t err_size)
+{
+	int free_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (free_fd >= 0)
+		close(free_fd);
+	if (pcap_file_open(&in->capture, path, err, err_size) != 0)
+		return -1;
+	struct stat file, opened;
+	in->fd = -1;
+	in->size = 0;
+	if (stat(path, &file) == 0) {
+		in->size = (uint64_t)file.st_size;
+		if (free_fd >= 0 && fstat(free_fd, &opened) == 0 && opened.st_dev == file.st_dev &&
+		    opened.st_ino == file.st_ino)
+			in->fd = free_fd;
+	}
+	return 0;
+}
+
 /* Opens every file before any output exists, so a bad name leaves nothing behind. */
-static int open_captures(const struct replay_options *o, struct capture *captures)
+static int open_inputs(const struct replay_options *o, struct replay_input *inputs)
 {
 	char err[512];
 	for (int i = 0; i < o->file_count; i++) {
-		if (pcap_file_open(&captures[i], o->files[i], err, sizeof(err)) != 0) {
+		if (open_input(o->files[i], &inputs[i], err, sizeof(err)) != 0) {
 			for (int j = 0; j < i; j++)
-				captures[j].ops->close(captures[j].state);
+				inputs[j].capture.ops->close(inputs[j].capture.state);
 			return cli_usage_error("%s", err);
 		}
 	}
 	return 0;
 }
 
+static void close_inputs(const struct replay_options *o, struct replay_input *inputs)
+{
+	for (int i = 0; i < o->file_count; i++)
+		inputs[i].capture.ops->close(inputs[i].capture.state);
+}
+
+struct pacer;
+
+/* One replay while it runs: what the pacer, the progress bar and the stats look at. */
+struct replay_run {
+	const struct replay_options *o;
+	struct replay_input *inputs;
+	struct sink *sink;
+	struct worker *w;
+	struct pacer *pacer; /* NULL: as fast as possible */
+	struct stats_report *stats;
+	bool progress_on;
+	bool progress_drawn;
+	int64_t progress_next_ns;
+	uint64_t total_bytes; /* of all files, one pass */
+	uint64_t done_bytes;  /* of the files finished in this pass */
+	uint64_t pass;
+	int file;
+};
+
+static void progress_clear(struct replay_run *run)
+{
+	if (run->progress_drawn) {
+		fputs("\r\033[K", stderr);
+		run->progress_drawn = false;
+	}
+}
+
+/* "[#####-----]  45%  file 2/3  pass 1/3  12345 records", redrawn in place. */
+static void progress_draw(struct replay_run *run, int64_t now_ns)
+{
+	if (!run->progress_on || now_ns < run->progress_next_ns)
+		return;
+	run->progress_next_ns = now_ns + PROGRESS_REDRAW_NS;
+	const struct replay_input *in = &run->inputs[run->file];
+	uint64_t position = 0;
+	off_t offset = in->fd >= 0 ? lseek(in->fd, 0, SEEK_CUR) : -1;
+	if (offset > 0)
+		position = (uint64_t)offset < in->size ? (uint64_t)offset : in->size;
+	double pass_done = 0;
+	if (run->total_bytes)
+		pass_done = (double)(run->done_bytes + position) / (double)run->total_bytes;
+	double done = pass_done;
+	if (run->o->loops)
+		done = ((double)run->pass + pass_done) / (double)run->o->loops;
+	int filled = (int)(done * PROGRESS_BAR_WIDTH);
+	filled = filled < 0 ? 0 : filled > PROGRESS_BAR_WIDTH ? PROGRESS_BAR_WIDTH : filled;
+	char bar[PROGRESS_BAR_WIDTH + 1];
+	memset(bar, '#', (size_t)filled);
+	memset(bar + filled, '-', (size_t)(PROGRESS_BAR_WIDTH - filled));
+	bar[PROGRESS_BAR_WIDTH] = '\0';
+	char passes[64] = "";
+	if (run->o->loops == 0)
+		snprintf(passes, sizeof(passes), "  pass %" PRIu64, run->pass + 1);
+	else if (run->o->loops > 1)
+		snprintf(passes, sizeof(passes), "  pass %" PRIu64 "/%" PRIu64, run->pass + 1,
+			 run->o->loops);
+	fprintf(stderr, "\r[%s] %3d%%  file %d/%d%s  %" PRIu64 " records\033[K", bar,
+		(int)(done * 100), run->file + 1, run->o->file_count, passes,
+		worker_counters(run->w)->records);
+	run->progress_drawn = true;
+}
+
+/* On when stderr is a terminal, unless the records themselves go to that terminal. */
+static void progress_start(struct replay_run *run)
+{
+	const struct sink_options *sink = &run->o->sink;
+	bool records_on_terminal =
+	    !sink->brokers && strcmp(sink->output, "-") == 0 && isatty(STDOUT_FILENO);
+	run->progress_on = isatty(STDERR_FILENO) && !records_on_terminal;
+	for (int i = 0; i < run->o->file_count; i++)
+		run->total_bytes += run->inputs[i].size;
+}
+
+/* Replay has no kernel or NIC, so no drops. */
+static void gather_totals(const struct replay_run *run, struct runner_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->counters = *worker_counters(run->w);
+	run->sink->ops->counters(run->sink->state, &t->sink);
+}
+
+/* After every burst, and while the pacer waits: the stats line and file, then the progress bar. */
+static void replay_tick(struct replay_run *run)
+{
+	if (!run->stats && !run->progress_on)
+		return;
+	int64_t now = stats_report_now_ns();
+	if (stats_report_due(run->stats, now)) {
+		struct runner_totals totals;
+		gather_totals(run, &totals);
+		progress_clear(run);
+		stats_report_tick(run->stats, now, &totals);
+	}
+	progress_draw(run, now);
+}
+
+/* Replay in recorded time: a sink in front of the real one that holds each record until its
+ * capture time, counted from the first record of its file and divided by the speed, has come.
+ * It flushes the real sink before waiting, so what was due is out when it was due. */
+struct pacer {
+	struct sink inner;
+	double speed;
+	bool started;
+	int64_t first_capture_ns;
+	int64_t first_emit_ns;
+	struct replay_run *run;
+};
+
+static void pacer_restart(struct pacer *p)
+{
+	if (p)
+		p->started = false;
+}
+
+static void pacer_wait_until(struct pacer *p, int64_t due_ns)
+{
+	p->inner.ops->flush(p->inner.state, 0);
+	while (!signals_stop_requested()) {
+		int64_t now = stats_report_now_ns();
+		if (now >= due_ns)
+			return;
+		int64_t wake = due_ns - now > PACE_MAX_SLEEP_NS ? now + PACE_MAX_SLEEP_NS : due_ns;
+		struct timespec until = {.tv_sec = wake / 1000000000LL,
+					 .tv_nsec = wake % 1000000000LL};
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+		replay_tick(p->run);
+	}
+}
+
+static enum sink_status paced_emit(void *state, const struct sink_record *record)
+{
+	struct pacer *p = state;
+	int64_t now = stats_report_now_ns();
+	if (!p->started) {
+		p->started = true;
+		p->first_capture_ns = record->timestamp_ns;
+		p->first_emit_ns = now;
+	}
+	double offset_ns = (double)(record->timestamp_ns - p->first_capture_ns) / p->speed;
+	int64_t due = p->first_emit_ns + (int64_t)offset_ns;
+	if (due - now > PACE_MIN_SLEEP_NS)
+		pacer_wait_until(p, due);
+	return p->inner.ops->emit(p->inner.state, record);
+}
+
+static void paced_poll(void *state, int timeout_ms)
+{
+	struct pacer *p = state;
+	p->inner.ops->poll(p->inner.state, timeout_ms);
+}
+
+static int paced_flush(void *state, int timeout_ms)
+{
+	struct pacer *p = state;
+	return p->inner.ops->flush(p->inner.state, timeout_ms);
+}
+
+static void paced_counters(void *state, struct sink_counters *out)
+{
+	struct pacer *p = state;
+	p->inner.ops->counters(p->inner.state, out);
+}
+
+static int paced_close(void *state, bool complete, char *err, size_t err_size)
+{
+	struct pacer *p = state;
+	return p->inner.ops->close(p->inner.state, complete, err, err_size);
+}
+
+static const struct sink_ops pacer_ops = {
+    .emit = paced_emit,
+    .poll = paced_poll,
+    .flush = paced_flush,
+    .counters = paced_counters,
+    .close = paced_close,
+};
+
 /* Reads one capture to its end, or until a stop is requested. */
-static void replay_capture(struct capture *capture, const char *path, struct worker *w)
+static void replay_capture(struct replay_run *run, struct capture *capture, const char *path)
 {
 	while (!signals_stop_requested()) {
-		int n = capture->ops->receive(capture->state, w, CAPTURE_BURST);
-		worker_end_burst(w);
+		int n = capture->ops->receive(capture->state, run->w, CAPTURE_BURST);
+		worker_end_burst(run->w);
+		replay_tick(run);
 		if (n == CAPTURE_END)
 			return;
 		if (n == CAPTURE_ERROR) {
+			progress_clear(run);
 			fprintf(stderr,
 				"dnsprobe: warning: %s: %s; the packets before that point were "
 				"replayed\n",
@@ -127,6 +414,42 @@ static void replay_capture(struct capture *capture, const char *path, struct wor
 			return;
 		}
 	}
+}
+
+/* Reads every file, o->loops times. The first pass reads the files opened at start (and closes
+ * them all, even when stopped); later passes open them again. Returns 0, or 1 when a file could
+ * not be opened again. */
+static int replay_passes(struct replay_run *run)
+{
+	const struct replay_options *o = run->o;
+	char err[512];
+	for (run->pass = 0; o->loops == 0 || run->pass < o->loops; run->pass++) {
+		run->done_bytes = 0;
+		for (run->file = 0; run->file < o->file_count; run->file++) {
+			struct replay_input *in = &run->inputs[run->file];
+			const char *path = o->files[run->file];
+			if (run->pass > 0 && signals_stop_requested())
+				return 0;
+			if (run->pass > 0 && open_input(path, in, err, sizeof(err)) != 0) {
+				const char *why = "";
+				if (o->user)
+					why = " (later passes open it as the --user user)";
+				progress_clear(run);
+				fprintf(stderr, "dnsprobe: pass %" PRIu64 ": %s%s\n", run->pass + 1,
+					err, why);
+				return 1;
+			}
+			if (!signals_stop_requested()) {
+				pacer_restart(run->pacer);
+				replay_capture(run, &in->capture, path);
+			}
+			in->capture.ops->close(in->capture.state);
+			run->done_bytes += in->size;
+		}
+		if (signals_stop_requested())
+			break;
+	}
+	return 0;
 }
 
 static int write_summary_json(const char *path, const struct counters *c,
@@ -145,36 +468,53 @@ static int write_summary_json(const char *path, const struct counters *c,
 	return rc;
 }
 
-static int run(struct replay_options *o, struct capture *captures)
+/* The files are open; from here on root is not needed, so --user takes effect before any output
+ * is created. */
+static int run(struct replay_options *o, struct replay_input *inputs)
 {
 	char err[512];
 	struct sink sink;
-	if (sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
-		for (int i = 0; i < o->file_count; i++)
-			captures[i].ops->close(captures[i].state);
+	if ((o->user && privileges_drop(o->user, err, sizeof(err)) != 0) ||
+	    sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
+		close_inputs(o, inputs);
 		return cli_usage_error("%s", err);
 	}
-	struct worker *w = worker_new(&o->worker, &sink);
+	struct replay_run run = {.o = o, .inputs = inputs, .sink = &sink};
+	struct pacer pacer = {.inner = sink, .speed = o->speed, .run = &run};
+	struct sink paced = {.ops = &pacer_ops, .state = &pacer};
+	if (o->speed > 0)
+		run.pacer = &pacer;
+	struct worker *w = worker_new(&o->worker, run.pacer ? &paced : &sink);
 	if (!w) {
+		close_inputs(o, inputs);
 		sink.ops->close(sink.state, false, err, sizeof(err));
 		return cli_usage_error("out of memory");
 	}
+	run.w = w;
+	if (stats_report_open(&run.stats, &o->stats, err, sizeof(err)) != 0) {
+		close_inputs(o, inputs);
+		worker_free(w);
+		sink.ops->close(sink.state, false, err, sizeof(err));
+		return cli_usage_error("%s", err);
+	}
+	progress_start(&run);
 	signals_install();
 	signals_watch_worker(w);
-	for (int i = 0; i < o->file_count; i++) {
-		if (!signals_stop_requested())
-			replay_capture(&captures[i], o->files[i], w);
-		captures[i].ops->close(captures[i].state);
-	}
+	int status = replay_passes(&run);
+	progress_clear(&run);
+	worker_finish(w);
 
-	int status = 0;
 	sink.ops->flush(sink.state, o->sink.flush_timeout_ms);
-	struct sink_counters sc;
-	sink.ops->counters(sink.state, &sc);
-	const struct counters *c = worker_counters(w);
-	counters_print_summary(stderr, c, &sc);
-	if (o->summary_json && write_summary_json(o->summary_json, c, &sc) != 0)
+	struct runner_totals totals;
+	gather_totals(&run, &totals);
+	counters_print_summary(stderr, &totals.counters, &totals.sink);
+	if (o->summary_json &&
+	    write_summary_json(o->summary_json, &totals.counters, &totals.sink) != 0)
 		status = 1;
+	if (stats_report_close(run.stats, &totals, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsprobe: %s\n", err);
+		status = 1;
+	}
 	if (sink.ops->close(sink.state, true, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dnsprobe: %s\n", err);
 		status = 1;
@@ -190,12 +530,12 @@ int replay_main(int argc, char **argv)
 		return cli_usage_error("out of memory");
 	int rc = parse_options(argc, argv, o);
 	if (rc == 0) {
-		struct capture *captures = calloc((size_t)o->file_count, sizeof(*captures));
-		if (!captures)
+		struct replay_input *inputs = calloc((size_t)o->file_count, sizeof(*inputs));
+		if (!inputs)
 			rc = cli_usage_error("out of memory");
-		else if ((rc = open_captures(o, captures)) == 0)
-			rc = run(o, captures);
-		free(captures);
+		else if ((rc = open_inputs(o, inputs)) == 0)
+			rc = run(o, inputs);
+		free(inputs);
 	}
 	free(o);
 	return rc;

@@ -1,23 +1,36 @@
-/* Command-line options that choose and tune the sink. */
+/* Command-line options that choose and tune the sink: a JSON-lines file or stdout, or a Kafka
+ * topic when the build has librdkafka (DNSPROBE_KAFKA). */
 #include "sink_options.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#ifdef DNSPROBE_KAFKA
+#include "kafka_sink.h"
+#endif
 
 #define DEFAULT_FLUSH_TIMEOUT_MS 10000
 
 const char sink_options_help[] =
-	"Output:\n"
-	"  -o, --output PATH|-      write records as JSON lines to PATH (default: - for\n"
-	"                           standard output); a file appears only when complete\n"
-	"      --format json|raw    record value: JSON (default) or the packet bytes as captured\n"
-	"      --key-format binary|text\n"
-	"                           record key: the 38-byte flow key (default) or its text form\n"
-	"      --on-full block|drop when the sink is full: wait (nothing lost) or drop and count\n"
-	"      --flush-timeout MS   at exit, wait at most MS milliseconds for pending records\n"
-	"                           (default 10000)\n";
+    "Output:\n"
+    "  -o, --output PATH|-      write records as JSON lines to PATH (default: - for\n"
+    "                           standard output); a file appears only when complete\n"
+#ifdef DNSPROBE_KAFKA
+    "  -b, --brokers HOST:PORT[,...]\n"
+    "                           publish to Kafka through these bootstrap brokers instead\n"
+    "  -t, --topic TOPIC        the Kafka topic (needed with --brokers)\n"
+    "  -X, --kafka-setting PROPERTY=VALUE\n"
+    "                           a librdkafka property (TLS, SASL, tuning), over our\n"
+    "                           defaults; repeatable (see docs/kafka.md)\n"
+#endif
+    "      --format json|raw    record value: JSON (default) or the packet bytes as captured\n"
+    "      --key-format binary|text|community-id\n"
+    "                           record key: the 38-byte flow key (default), its text form,\n"
+    "                           or the flow's Community ID v1\n"
+    "      --on-full block|drop when the sink is full: wait (nothing lost) or drop and count\n"
+    "      --flush-timeout MS   at exit, wait at most MS milliseconds for pending records\n"
+    "                           (default 10000)\n";
 
 void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 {
@@ -29,6 +42,49 @@ void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 	o->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT_MS;
 }
 
+#ifdef DNSPROBE_KAFKA
+static int handle_kafka_option(struct sink_options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'b':
+	case SINK_OPT_BROKERS:
+		if (arg[0] == '\0')
+			return cli_usage_error("--brokers: empty; give host:port, e.g. "
+					       "--brokers 127.0.0.1:9092");
+		o->brokers = arg;
+		return 1;
+	case 't':
+	case SINK_OPT_TOPIC:
+		if (arg[0] == '\0')
+			return cli_usage_error(
+			    "--topic: empty; give a topic name, e.g. --topic dns");
+		o->topic = arg;
+		return 1;
+	default:
+		if (o->kafka_setting_count == SINK_MAX_KAFKA_SETTINGS)
+			return cli_usage_error(
+			    "-X: more than %d settings; that many are not needed",
+			    SINK_MAX_KAFKA_SETTINGS);
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return cli_usage_error("-X %s: expected property=value, e.g. -X "
+					       "security.protocol=SSL",
+					       arg);
+		o->kafka_settings[o->kafka_setting_count++] = arg;
+		return 1;
+	}
+}
+#else
+static int handle_kafka_option(struct sink_options *o, int c, const char *arg)
+{
+	(void)o;
+	(void)c;
+	(void)arg;
+	return cli_usage_error("Kafka output is not available: this dnsprobe was built without "
+			       "librdkafka; install librdkafka-dev and rebuild, or write records "
+			       "with --output");
+}
+#endif
+
 int sink_options_handle(struct sink_options *o, int c, const char *arg)
 {
 	uint64_t value;
@@ -36,6 +92,7 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 	case 'o':
 	case SINK_OPT_OUTPUT:
 		o->output = arg;
+		o->output_given = true;
 		return 1;
 	case SINK_OPT_FORMAT:
 		if (strcmp(arg, "json") == 0)
@@ -43,17 +100,21 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 		else if (strcmp(arg, "raw") == 0)
 			o->value_format = VALUE_RAW;
 		else
-			return cli_usage_error("--format: '%s' is not a format; use json or raw", arg);
+			return cli_usage_error("--format: '%s' is not a format; use json or raw",
+					       arg);
 		return 1;
 	case SINK_OPT_KEY_FORMAT:
 		if (strcmp(arg, "binary") == 0)
 			o->key_format = KEY_BINARY;
 		else if (strcmp(arg, "text") == 0)
 			o->key_format = KEY_TEXT;
+		else if (strcmp(arg, "community-id") == 0)
+			o->key_format = KEY_COMMUNITY_ID;
 		else
-			return cli_usage_error("--key-format: '%s' is not a key format; use binary "
-					       "or text",
-					       arg);
+			return cli_usage_error(
+			    "--key-format: '%s' is not a key format; use binary, "
+			    "text or community-id",
+			    arg);
 		return 1;
 	case SINK_OPT_ON_FULL:
 		if (strcmp(arg, "block") == 0)
@@ -78,8 +139,7 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 	case SINK_OPT_TOPIC:
 	case 'X':
 	case SINK_OPT_KAFKA_SETTING:
-		return cli_usage_error("Kafka output is not available in this build; write "
-				       "records with --output instead");
+		return handle_kafka_option(o, c, arg);
 	default:
 		return 0;
 	}
@@ -87,6 +147,15 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 
 int sink_options_finish(struct sink_options *o)
 {
+	if (o->brokers && o->output_given)
+		return cli_usage_error("--output and --brokers both given; records go to a file or "
+				       "to Kafka, choose one");
+	if (o->brokers && !o->topic)
+		return cli_usage_error("--brokers needs --topic; e.g. --brokers 127.0.0.1:9092 "
+				       "--topic dns");
+	if (!o->brokers && (o->topic || o->kafka_setting_count))
+		return cli_usage_error("--topic and -X are for Kafka output and need --brokers; "
+				       "e.g. --brokers 127.0.0.1:9092 --topic dns");
 	if (o->value_format == VALUE_RAW && !o->brokers)
 		return cli_usage_error("--format raw needs Kafka output (--brokers); files take "
 				       "JSON records");
@@ -102,5 +171,16 @@ void sink_options_apply(const struct sink_options *o, struct worker_config *conf
 
 int sink_options_open(const struct sink_options *o, struct sink *sink, char *err, size_t err_size)
 {
+#ifdef DNSPROBE_KAFKA
+	if (o->brokers) {
+		struct kafka_sink_config config = {
+		    .brokers = o->brokers,
+		    .topic = o->topic,
+		    .settings = o->kafka_settings,
+		    .setting_count = o->kafka_setting_count,
+		};
+		return sink_kafka_open(sink, &config, err, err_size);
+	}
+#endif
 	return sink_file_open(sink, o->output, err, err_size);
 }

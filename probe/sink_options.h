@@ -13,7 +13,8 @@
 #define SINK_MAX_KAFKA_SETTINGS 64
 
 struct sink_options {
-	const char *output;  /* file or "-"; used when no brokers are given */
+	const char *output; /* file or "-"; used when no brokers are given */
+	bool output_given;
 	const char *brokers; /* Kafka bootstrap servers; NULL for file output */
 	const char *topic;
 	const char *kafka_settings[SINK_MAX_KAFKA_SETTINGS]; /* "key=value" for librdkafka */
@@ -38,15 +39,17 @@ enum {
 };
 
 /* The entries to put in a command's getopt_long table, and the short options they map from. */
-#define SINK_LONG_OPTIONS                                                                         \
-	{"output", required_argument, NULL, SINK_OPT_OUTPUT},                                     \
-		{"brokers", required_argument, NULL, SINK_OPT_BROKERS},                           \
-		{"topic", required_argument, NULL, SINK_OPT_TOPIC},                               \
-		{"kafka-setting", required_argument, NULL, SINK_OPT_KAFKA_SETTING},               \
-		{"key-format", required_argument, NULL, SINK_OPT_KEY_FORMAT},                     \
-		{"format", required_argument, NULL, SINK_OPT_FORMAT},                             \
-		{"on-full", required_argument, NULL, SINK_OPT_ON_FULL},                           \
-		{"flush-timeout", required_argument, NULL, SINK_OPT_FLUSH_TIMEOUT}
+#define SINK_LONG_OPTIONS                                                                          \
+	{"output", required_argument, NULL, SINK_OPT_OUTPUT},                                      \
+	    {"brokers", required_argument, NULL, SINK_OPT_BROKERS},                                \
+	    {"topic", required_argument, NULL, SINK_OPT_TOPIC},                                    \
+	    {"kafka-setting", required_argument, NULL, SINK_OPT_KAFKA_SETTING},                    \
+	    {"key-format", required_argument, NULL, SINK_OPT_KEY_FORMAT},                          \
+	    {"format", required_argument, NULL, SINK_OPT_FORMAT},                                  \
+	    {"on-full", required_argument, NULL, SINK_OPT_ON_FULL},                                \
+	{                                                                                          \
+		"flush-timeout", required_argument, NULL, SINK_OPT_FLUSH_TIMEOUT                   \
+	}
 #define SINK_SHORT_OPTIONS "o:b:t:X:"
 
 /* The help text of these options, for a command's --help. */
@@ -55,7 +58,8 @@ extern const char sink_options_help[];
 void sink_options_init(struct sink_options *o, enum on_full default_on_full);
 
 /* Handles option c (a long code above or 'o', 'b', 't', 'X'). Returns 1 when handled, 0 when c
- * is not a sink option, or EXIT_USAGE after printing one line about a bad value. */
+ * is not a sink option, or EXIT_USAGE after printing one line about a bad value. In a build
+ * without librdkafka the Kafka options are a usage error that says so. */
 int sink_options_handle(struct sink_options *o, int c, const char *arg);
 
 /* Checks the combination once all options are read; EXIT_USAGE after printing, or 0. */

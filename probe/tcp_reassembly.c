@@ -6,6 +6,7 @@
 
 #include "bytes.h"
 #include "chunk_pool.h"
+#include "dns_name.h"
 #include "flow_table.h"
 #include "range_set.h"
 
@@ -16,12 +17,16 @@
 #define KEY_LEN (1 + 16 + 16 + 2 + 2)
 /* A hole at the front that later segments do not fill within this many segments is a gap. */
 #define GAP_SEGMENTS 16
+/* The smallest DNS message: a header. */
+#define DNS_HEADER_MIN 12
 
 struct stream {
 	struct chunk_buffer data; /* offset 0 is base_seq */
 	struct range_set received;
+	struct range_set delivered; /* held behind a hole but already handed on (see below) */
 	uint32_t base_seq;
 	uint32_t segments_behind_hole;
+	bool need_boundary; /* after a gap: wait for a segment that starts with a message */
 };
 
 struct tcp_reassembly {
@@ -76,8 +81,10 @@ static void reset_stream(struct tcp_reassembly *r, struct stream *s, uint32_t ba
 {
 	chunk_buffer_release(&r->pool, &s->data);
 	range_set_clear(&s->received);
+	range_set_clear(&s->delivered);
 	s->base_seq = base_seq;
 	s->segments_behind_hole = 0;
+	s->need_boundary = false;
 }
 
 /* Closes a stream; bytes still held are abandoned for the given reason. */
@@ -116,8 +123,10 @@ static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32
 	struct stream *s = &r->streams[slot];
 	chunk_buffer_init(&s->data);
 	range_set_clear(&s->received);
+	range_set_clear(&s->delivered);
 	s->base_seq = base_seq;
 	s->segments_behind_hole = 0;
+	s->need_boundary = false;
 	return slot;
 }
 
@@ -136,6 +145,7 @@ static void consume(struct tcp_reassembly *r, struct stream *s, uint32_t cut)
 				   r->moving + rest.ranges[i].start,
 				   rest.ranges[i].end - rest.ranges[i].start);
 	s->received = rest;
+	range_set_shift(&s->delivered, cut);
 	s->base_seq += cut;
 	s->segments_behind_hole = 0;
 }
@@ -146,6 +156,11 @@ static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn o
 {
 	for (;;) {
 		uint32_t ready = range_set_prefix(&s->received);
+		if (s->delivered.count > 0 && s->delivered.ranges[0].start == 0 &&
+		    s->delivered.ranges[0].end <= ready) {
+			consume(r, s, s->delivered.ranges[0].end); /* handed on already */
+			continue;
+		}
 		if (ready < 2)
 			return;
 		uint8_t prefix[2];
@@ -160,28 +175,103 @@ static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn o
 	}
 }
 
-/* A hole at the front that has not filled: skip to the next bytes held and count the gap. */
+/* Looks like the start of a DNS message: a known opcode, one question, and its name reads. */
+static bool plausible_message(const uint8_t *msg, size_t len)
+{
+	unsigned opcode = (msg[2] >> 3) & 0x0f;
+	size_t offset = DNS_HEADER_MIN;
+	return (opcode <= 2 || (opcode >= 4 && opcode <= 6)) && bytes_be16(msg + 4) == 1 &&
+	       dns_name_skip(msg, len, &offset) == DNS_NAME_OK && offset + 4 <= len;
+}
+
+/* True when the segment holds whole, plausible length-prefixed DNS messages and nothing else. */
+static bool whole_messages(const uint8_t *data, size_t len)
+{
+	size_t at = 0;
+	while (at < len) {
+		if (len - at < 2)
+			return false;
+		size_t message = bytes_be16(data + at);
+		if (message < DNS_HEADER_MIN || message > len - at - 2 ||
+		    !plausible_message(data + at + 2, message))
+			return false;
+		at += 2 + message;
+	}
+	return len > 0;
+}
+
+/* A segment behind a hole that holds whole messages, from its first byte to its last, is taken
+ * to start at a message boundary: its messages are handed on now, at its capture time, and marked
+ * so that they are skipped when the hole fills (segments reordered in flight) or the stream
+ * resynchronises past the hole (a segment lost before the capture). */
+static void deliver_behind_hole(struct tcp_reassembly *r, struct stream *s,
+				const struct packet_info *p, uint32_t rel,
+				tcp_message_fn on_message, void *ctx)
+{
+	if (rel <= range_set_prefix(&s->received) ||
+	    range_set_overlaps(&s->delivered, rel, rel + (uint32_t)p->payload_len) ||
+	    !whole_messages(p->payload, p->payload_len) ||
+	    !range_set_add(&s->delivered, rel, rel + (uint32_t)p->payload_len))
+		return;
+	for (size_t at = 0; at < p->payload_len;) {
+		size_t message = bytes_be16(p->payload + at);
+		r->counters->tcp_messages++;
+		on_message(ctx, p->payload + at + 2, message);
+		at += 2 + message;
+	}
+}
+
+/* A whole, plausible message stored at [start, end). */
+static bool plausible_at(struct tcp_reassembly *r, const struct stream *s, uint32_t start,
+			 uint32_t end)
+{
+	if (end - start < 2 + DNS_HEADER_MIN)
+		return false;
+	uint8_t prefix[2];
+	chunk_buffer_read(&r->pool, &s->data, start, prefix, 2);
+	uint32_t len = bytes_be16(prefix);
+	if (len < DNS_HEADER_MIN || 2 + len > end - start)
+		return false;
+	chunk_buffer_read(&r->pool, &s->data, start + 2, r->message, len);
+	return plausible_message(r->message, len);
+}
+
+/* A hole at the front that has not filled: count the gap and skip to the first held bytes that
+ * start a plausible message, or past everything held (the next segment that holds whole
+ * messages starts the stream again). */
 static void resynchronise(struct tcp_reassembly *r, struct stream *s)
 {
 	r->counters->abandoned_by_reason[ABANDON_TCP_GAP]++;
-	uint32_t next = s->received.count ? s->received.ranges[0].start : 0;
-	if (range_set_prefix(&s->received) > 0 && s->received.count > 1)
-		next = s->received.ranges[1].start;
-	consume(r, s, next);
+	for (uint32_t i = 0; i < s->received.count; i++) {
+		uint32_t start = s->received.ranges[i].start;
+		bool delivered = s->delivered.count > 0 && s->delivered.ranges[0].start == start;
+		if (start > 0 &&
+		    (delivered || plausible_at(r, s, start, s->received.ranges[i].end))) {
+			consume(r, s, start);
+			return;
+		}
+	}
+	uint32_t end = s->received.count ? s->received.ranges[s->received.count - 1].end : 0;
+	consume(r, s, end);
+	s->need_boundary = true;
 }
 
-static void add_data(struct tcp_reassembly *r, struct stream *s, const struct packet_info *p)
+/* Returns where the segment's first byte landed, or -1 when it did not land whole. */
+static int64_t add_data(struct tcp_reassembly *r, struct stream *s, const struct packet_info *p)
 {
 	/* Data on a SYN (TCP Fast Open, RFC 7413) starts after the SYN's own sequence number. */
 	uint32_t seq = p->tcp_seq + ((p->tcp_flags & TCP_SYN) ? 1 : 0);
 	int32_t rel = (int32_t)(seq - s->base_seq);
 	const uint8_t *data = p->payload;
 	size_t len = p->payload_len;
+	int64_t landed = rel;
 	if (rel < 0) { /* starts in bytes already delivered: a retransmission */
-		if ((size_t) - (int64_t)rel >= len)
-			return;
-		data += -(int64_t)rel;
-		len -= (size_t) - (int64_t)rel;
+		landed = -1;
+		size_t behind = (size_t) - (int64_t)rel;
+		if (behind >= len)
+			return -1;
+		data += behind;
+		len -= behind;
 		rel = 0;
 	}
 	if ((size_t)rel + len > CHUNK_BUFFER_MAX) { /* far beyond what is held: a gap */
@@ -189,14 +279,18 @@ static void add_data(struct tcp_reassembly *r, struct stream *s, const struct pa
 			r->counters->abandoned_by_reason[ABANDON_TCP_GAP]++;
 		reset_stream(r, s, seq);
 		rel = 0;
+		landed = 0;
 	}
 	if (!chunk_buffer_write(&r->pool, &s->data, (size_t)rel, data, len)) {
 		r->counters->abandoned_by_reason[ABANDON_TCP_MEMORY]++;
 		reset_stream(r, s, seq + (uint32_t)p->payload_len);
-		return;
+		return -1;
 	}
-	if (!range_set_add(&s->received, (uint32_t)rel, (uint32_t)rel + (uint32_t)len))
+	if (!range_set_add(&s->received, (uint32_t)rel, (uint32_t)rel + (uint32_t)len)) {
 		resynchronise(r, s);
+		return -1;
+	}
+	return landed;
 }
 
 void tcp_reassembly_add(struct tcp_reassembly *r, const struct packet_info *p, int64_t now_ns,
@@ -218,8 +312,17 @@ void tcp_reassembly_add(struct tcp_reassembly *r, const struct packet_info *p, i
 			reset_stream(r, &r->streams[slot], p->tcp_seq + 1);
 	}
 	struct stream *s = &r->streams[slot];
-	if (p->payload_len > 0) {
-		add_data(r, s, p);
+	if (p->payload_len > 0 && s->need_boundary) {
+		int32_t ahead = (int32_t)(p->tcp_seq - s->base_seq);
+		if (ahead >= 0 && whole_messages(p->payload, p->payload_len))
+			reset_stream(r, s, p->tcp_seq); /* the stream starts again here */
+		else if (ahead >= 0) /* the rest of a message whose start was lost: skip it */
+			s->base_seq = p->tcp_seq + (uint32_t)p->payload_len;
+	}
+	if (p->payload_len > 0 && !s->need_boundary) {
+		int64_t rel = add_data(r, s, p);
+		if (rel > 0)
+			deliver_behind_hole(r, s, p, (uint32_t)rel, on_message, ctx);
 		deliver(r, s, on_message, ctx);
 		if (range_set_prefix(&s->received) == 0 && s->received.count > 0 &&
 		    ++s->segments_behind_hole > GAP_SEGMENTS) {

@@ -1,0 +1,362 @@
+/* The Kafka sink: a librdkafka producer with Java-compatible key placement, idempotent delivery,
+ * delivery-report accounting and bounded queues (docs/kafka.md). */
+#include "kafka_sink.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define METADATA_WAIT_MS 250
+/* "All brokers down" is reported once, after every broker failed its first connection attempt.
+ * librdkafka tries again after 100 ms, then backs off, and each try takes the next address of a
+ * name (localhost: ::1, then 127.0.0.1): these 2 s give every address a few tries. */
+#define ALL_DOWN_GRACE_MS 2000
+#define ERROR_TEXT_SIZE	  256
+#define PROPERTY_NAME_MAX 128
+
+/* Applied before the user's -X settings, which override them. Why each: docs/kafka.md. */
+static const char *const default_settings[][2] = {
+    {"client.id", "dnsprobe"},
+    {"partitioner", "murmur2_random"},
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {"compression.type", "lz4"},
+    {"linger.ms", "20"},
+    {"queue.buffering.max.messages", "100000"},
+    {"queue.buffering.max.kbytes", "65536"},
+};
+
+struct kafka_sink {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *topic;
+	uint64_t accepted; /* records librdkafka took: each ends in a delivery report */
+	uint64_t delivered;
+	uint64_t failed;
+	uint64_t refused; /* records librdkafka would not take (SINK_FAILED) */
+	char last_error[ERROR_TEXT_SIZE];
+	rd_kafka_resp_err_t last_error_code;
+	bool all_brokers_down;
+	char client_error[ERROR_TEXT_SIZE];
+	bool running;		    /* past the start-up check: errors become warnings */
+	bool warned_since_delivery; /* one warning per outage, not one per retry */
+};
+
+static uint64_t in_flight(const struct kafka_sink *s)
+{
+	return s->accepted - s->delivered - s->failed;
+}
+
+static void remember_error(char *out, const char *text)
+{
+	snprintf(out, ERROR_TEXT_SIZE, "%s", text);
+}
+
+/* Delivery reports: served on the emitting thread by rd_kafka_poll and rd_kafka_flush. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque)
+{
+	(void)rk;
+	struct kafka_sink *s = opaque;
+	if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		s->delivered++;
+		s->warned_since_delivery = false;
+		return;
+	}
+	s->failed++;
+	s->last_error_code = message->err;
+	remember_error(s->last_error, rd_kafka_err2str(message->err));
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_sink *s = opaque;
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		s->all_brokers_down = true;
+	} else {
+		/* without librdkafka's " (after 0ms in state CONNECT, ...)" tail */
+		const char *details = strstr(reason, " (after ");
+		int len = details ? (int)(details - reason) : (int)strlen(reason);
+		snprintf(s->client_error, sizeof(s->client_error), "%.*s", len, reason);
+	}
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char fatal[ERROR_TEXT_SIZE];
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		remember_error(s->last_error, fatal);
+		fprintf(stderr,
+			"dnsprobe: Kafka producer stopped: %s; no more records can be sent\n",
+			fatal);
+		return;
+	}
+	if (!s->running || s->warned_since_delivery)
+		return;
+	s->warned_since_delivery = true;
+	fprintf(stderr,
+		"dnsprobe: warning: Kafka: %s; records wait in the queue until it is back\n",
+		err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? reason : s->client_error);
+}
+
+/* librdkafka's own log lines: its errors already reached on_error, so only what the user asked
+ * for (-X debug=...) and configuration warnings are shown. Called from librdkafka's threads. */
+static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *text)
+{
+	(void)rk;
+	if (level >= 7 || strcmp(facility, "CONFWARN") == 0)
+		fprintf(stderr, "dnsprobe: librdkafka %s: %s\n", facility, text);
+}
+
+static enum sink_status kafka_emit(void *state, const struct sink_record *record)
+{
+	struct kafka_sink *s = state;
+	rd_kafka_resp_err_t err = rd_kafka_producev(
+	    s->rk, RD_KAFKA_V_RKT(s->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_KEY(record->key, record->key_len),
+	    RD_KAFKA_V_VALUE((void *)record->value, record->value_len),
+	    RD_KAFKA_V_TIMESTAMP(record->timestamp_ns / 1000000), RD_KAFKA_V_END);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		s->accepted++;
+		return SINK_OK;
+	}
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		return SINK_FULL;
+	s->refused++;
+	s->last_error_code = err;
+	remember_error(s->last_error, rd_kafka_err2str(err));
+	return SINK_FAILED;
+}
+
+static void kafka_poll(void *state, int timeout_ms)
+{
+	struct kafka_sink *s = state;
+	rd_kafka_poll(s->rk, timeout_ms);
+}
+
+static int kafka_flush(void *state, int timeout_ms)
+{
+	struct kafka_sink *s = state;
+	rd_kafka_flush(s->rk, timeout_ms);
+	return in_flight(s) == 0 ? 0 : -1;
+}
+
+static void kafka_counters(void *state, struct sink_counters *out)
+{
+	struct kafka_sink *s = state;
+	out->delivered = s->delivered;
+	out->failed = s->failed;
+	out->in_flight = in_flight(s);
+}
+
+static void kafka_free(struct kafka_sink *s)
+{
+	if (s->topic)
+		rd_kafka_topic_destroy(s->topic);
+	if (s->rk)
+		rd_kafka_destroy(s->rk);
+	free(s);
+}
+
+/* Records still in flight are given up (flush already waited --flush-timeout for them), so
+ * closing never hangs on a broker that is away. */
+static int kafka_close(void *state, bool complete, char *err, size_t err_size)
+{
+	struct kafka_sink *s = state;
+	(void)complete; /* what reached Kafka cannot be taken back */
+	uint64_t failed = s->failed + s->refused;
+	uint64_t pending = in_flight(s);
+	int rc = 0;
+	if (failed || pending) {
+		const char *hint = s->last_error_code == RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP
+				       ? "the topic refuses these capture times, see "
+					 "\"Timestamps\" in docs/kafka.md"
+				       : "check the broker, or give --flush-timeout more time";
+		snprintf(err, err_size,
+			 "Kafka: %llu records failed and %llu were still in flight at exit (last "
+			 "error: %s); %s",
+			 (unsigned long long)failed, (unsigned long long)pending,
+			 s->last_error[0] ? s->last_error : "none", hint);
+		rc = -1;
+	}
+	if (pending) {
+		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+					  RD_KAFKA_PURGE_F_NON_BLOCKING);
+		rd_kafka_poll(s->rk, 0);
+	}
+	kafka_free(s);
+	return rc;
+}
+
+static const struct sink_ops kafka_sink_ops = {
+    .emit = kafka_emit,
+    .poll = kafka_poll,
+    .flush = kafka_flush,
+    .counters = kafka_counters,
+    .close = kafka_close,
+};
+
+static int set_property(rd_kafka_conf_t *conf, const char *origin, const char *name,
+			const char *value, char *err, size_t err_size)
+{
+	char reason[512];
+	if (rd_kafka_conf_set(conf, name, value, reason, sizeof(reason)) == RD_KAFKA_CONF_OK)
+		return 0;
+	reason[strcspn(reason, "\n")] = '\0';
+	snprintf(err, err_size, "%s%s: %s; see docs/kafka.md for the librdkafka properties", origin,
+		 name, reason);
+	return -1;
+}
+
+/* One "property=value" from -X; the value is never echoed, it may be a password. */
+static int set_user_property(rd_kafka_conf_t *conf, const char *setting, char *err, size_t err_size)
+{
+	const char *equals = strchr(setting, '=');
+	size_t name_len = equals ? (size_t)(equals - setting) : 0;
+	if (name_len == 0 || name_len >= PROPERTY_NAME_MAX) {
+		snprintf(err, err_size, "-X %.*s: expected property=value, e.g. -X linger.ms=50",
+			 PROPERTY_NAME_MAX, setting);
+		return -1;
+	}
+	char name[PROPERTY_NAME_MAX];
+	memcpy(name, setting, name_len);
+	name[name_len] = '\0';
+	return set_property(conf, "-X ", name, equals + 1, err, err_size);
+}
+
+static int configure(rd_kafka_conf_t *conf, const struct kafka_sink_config *config, char *err,
+		     size_t err_size)
+{
+	for (size_t i = 0; i < sizeof(default_settings) / sizeof(default_settings[0]); i++)
+		if (set_property(conf, "default ", default_settings[i][0], default_settings[i][1],
+				 err, err_size) != 0)
+			return -1;
+	if (set_property(conf, "--brokers ", "bootstrap.servers", config->brokers, err, err_size) !=
+	    0)
+		return -1;
+	for (int i = 0; i < config->setting_count; i++)
+		if (set_user_property(conf, config->settings[i], err, err_size) != 0)
+			return -1;
+	/* The accounting needs a report for every record, delivered or not. */
+	return set_property(conf, "", "delivery.report.only.error", "false", err, err_size);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The cluster answered: 0 when we can write to the topic, 1 when it does not exist yet, or -1
+ * with the reason in err. A topic created on first use (by our producer's own metadata request)
+ * is unknown for a moment, then has no leader for a moment; records wait for its leader. */
+static int check_topic(const struct rd_kafka_metadata *metadata, const char *topic, char *err,
+		       size_t err_size)
+{
+	if (metadata->topic_cnt < 1)
+		return 1;
+	rd_kafka_resp_err_t topic_err = metadata->topics[0].err;
+	switch (topic_err) {
+	case RD_KAFKA_RESP_ERR_NO_ERROR:
+	case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+		return 0;
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+		return 1;
+	default:
+		snprintf(err, err_size, "Kafka topic '%s': %s; check the topic name and its ACLs",
+			 topic, rd_kafka_err2str(topic_err));
+		return -1;
+	}
+}
+
+/* Waits until a broker answers a metadata request for the topic, so that a wrong address or a
+ * stopped broker is one clear error before anything is read, not a queue of failed records. */
+static int wait_for_cluster(struct kafka_sink *s, const struct kafka_sink_config *config, char *err,
+			    size_t err_size)
+{
+	int64_t deadline = monotonic_ms() + KAFKA_SINK_CONNECT_TIMEOUT_MS;
+	bool answered = false;
+	bool grace_started = false;
+	for (;;) {
+		const struct rd_kafka_metadata *metadata;
+		rd_kafka_resp_err_t e =
+		    rd_kafka_metadata(s->rk, 0, s->topic, &metadata, METADATA_WAIT_MS);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			answered = true;
+			int rc = check_topic(metadata, config->topic, err, err_size);
+			rd_kafka_metadata_destroy(metadata);
+			if (rc <= 0)
+				return rc;
+		}
+		rd_kafka_poll(s->rk, answered ? METADATA_WAIT_MS : 0);
+		if (s->all_brokers_down && !grace_started) {
+			grace_started = true;
+			int64_t grace_end = monotonic_ms() + ALL_DOWN_GRACE_MS;
+			deadline = grace_end < deadline ? grace_end : deadline;
+		}
+		if (monotonic_ms() < deadline)
+			continue;
+		if (answered)
+			snprintf(
+			    err, err_size,
+			    "Kafka topic '%s' does not exist and the cluster did not create it "
+			    "on first use; create it first (see docs/kafka.md)",
+			    config->topic);
+		else
+			snprintf(err, err_size,
+				 "cannot reach Kafka at %s (%s); check --brokers and that the "
+				 "broker is running",
+				 config->brokers,
+				 s->client_error[0] ? s->client_error : rd_kafka_err2str(e));
+		return -1;
+	}
+}
+
+int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, char *err,
+		    size_t err_size)
+{
+	struct kafka_sink *s = calloc(1, sizeof(*s));
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	if (!s || !conf) {
+		free(s);
+		if (conf)
+			rd_kafka_conf_destroy(conf);
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	if (configure(conf, config, err, err_size) != 0) {
+		rd_kafka_conf_destroy(conf);
+		free(s);
+		return -1;
+	}
+	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+
+	char reason[512];
+	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
+	if (!s->rk) {
+		rd_kafka_conf_destroy(conf);
+		free(s);
+		snprintf(err, err_size,
+			 "cannot set up the Kafka producer: %s; check the -X settings", reason);
+		return -1;
+	}
+	s->topic = rd_kafka_topic_new(s->rk, config->topic, NULL);
+	if (!s->topic) {
+		snprintf(err, err_size, "Kafka topic '%s': %s", config->topic,
+			 rd_kafka_err2str(rd_kafka_last_error()));
+		kafka_free(s);
+		return -1;
+	}
+	if (wait_for_cluster(s, config, err, err_size) != 0) {
+		kafka_free(s);
+		return -1;
+	}
+	s->running = true;
+	sink->ops = &kafka_sink_ops;
+	sink->state = s;
+	return 0;
+}

@@ -1,0 +1,420 @@
+/* Runs the workers of a live capture: lanes, the control loop on the main thread, the summary. */
+#include "capture_runner.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "signals.h"
+#include "sink_shared_file.h"
+
+#define CONTROL_TICK_MS	   20
+#define PUBLISH_EVERY_NS   (20 * 1000000LL)
+#define NS_PER_SECOND	   1000000000LL
+#define NS_PER_MS	   1000000LL
+#define WORKER_PLACEHOLDER "{worker}"
+
+struct lane {
+	struct runner *runner;
+	struct worker *worker;
+	struct sink sink;
+	bool sink_open;
+	atomic_bool stop;
+	struct capture_drops drops; /* written by the lane's own loop */
+	int64_t next_publish_ns;
+
+	/* Copies for the control loop, guarded by lock. Only this lane's loop and the control loop
+	 * take it, so no two workers ever share it. */
+	pthread_mutex_t lock;
+	struct counters published;
+	struct sink_counters published_sink;
+	struct capture_drops published_drops;
+};
+
+struct runner {
+	struct runner_options options;
+	struct shared_file *shared_file; /* several lanes, one output file */
+	atomic_uint_fast64_t budget;	 /* packets still to take under --count */
+	atomic_bool failed;		 /* a lane's capture broke */
+	int64_t start_ns;
+	unsigned lane_count;
+	struct lane lanes[];
+};
+
+static int64_t monotonic_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_SECOND + ts.tv_nsec;
+}
+
+void capture_drops_add(struct capture_drops *total, const struct capture_drops *part)
+{
+	if (part->source != DROPS_NONE)
+		total->source = part->source;
+	total->received += part->received;
+	total->kernel_dropped += part->kernel_dropped;
+	total->interface_dropped += part->interface_dropped;
+	total->nic_missed += part->nic_missed;
+	total->nic_errors += part->nic_errors;
+	total->nic_no_mbuf += part->nic_no_mbuf;
+}
+
+/* "{worker}" in the output path gives every worker a file of its own. */
+static bool per_worker_files(const struct sink_options *o)
+{
+	return !o->brokers && strstr(o->output, WORKER_PLACEHOLDER) != NULL;
+}
+
+static int open_lane_sink(struct runner *r, unsigned index, char *err, size_t err_size)
+{
+	struct lane *lane = &r->lanes[index];
+	if (r->shared_file)
+		return shared_file_sink(r->shared_file, &lane->sink, err, err_size);
+	if (!per_worker_files(r->options.sink))
+		return sink_options_open(r->options.sink, &lane->sink, err, err_size);
+	const char *path = r->options.sink->output;
+	const char *at = strstr(path, WORKER_PLACEHOLDER);
+	char lane_path[4096];
+	int n = snprintf(lane_path, sizeof(lane_path), "%.*s%u%s", (int)(at - path), path, index,
+			 at + strlen(WORKER_PLACEHOLDER));
+	if (n < 0 || (size_t)n >= sizeof(lane_path)) {
+		snprintf(err, err_size, "the output path is too long");
+		return -1;
+	}
+	struct sink_options lane_options = *r->options.sink;
+	lane_options.output = lane_path;
+	return sink_options_open(&lane_options, &lane->sink, err, err_size);
+}
+
+int runner_open(struct runner **out, const struct runner_options *o, char *err, size_t err_size)
+{
+	if (o->lanes == 0 || o->lanes > RUNNER_MAX_LANES) {
+		snprintf(err, err_size, "%u workers asked for; give 1 to %d", o->lanes,
+			 RUNNER_MAX_LANES);
+		return -1;
+	}
+	struct runner *r = calloc(1, sizeof(*r) + o->lanes * sizeof(struct lane));
+	if (!r) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	r->options = *o;
+	r->lane_count = o->lanes;
+	atomic_init(&r->budget, o->count);
+	atomic_init(&r->failed, false);
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		pthread_mutex_init(&r->lanes[i].lock, NULL);
+		atomic_init(&r->lanes[i].stop, false);
+		r->lanes[i].runner = r;
+	}
+	/* Several workers writing one file or stdout share it through per-worker buffers. */
+	if (o->lanes > 1 && !o->sink->brokers && !per_worker_files(o->sink) &&
+	    shared_file_open(&r->shared_file, o->sink, err, err_size) != 0) {
+		runner_abandon(r);
+		return -1;
+	}
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		struct lane *lane = &r->lanes[i];
+		if (open_lane_sink(r, i, err, err_size) != 0) {
+			runner_abandon(r);
+			return -1;
+		}
+		lane->sink_open = true;
+		lane->worker = worker_new(o->worker_config, &lane->sink);
+		if (!lane->worker) {
+			snprintf(err, err_size, "out of memory");
+			runner_abandon(r);
+			return -1;
+		}
+		signals_watch_worker(lane->worker);
+	}
+	*out = r;
+	return 0;
+}
+
+struct lane *runner_lane(struct runner *r, unsigned index)
+{
+	return index < r->lane_count ? &r->lanes[index] : NULL;
+}
+
+static void runner_free(struct runner *r)
+{
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		worker_free(r->lanes[i].worker);
+		pthread_mutex_destroy(&r->lanes[i].lock);
+	}
+	free(r);
+}
+
+void runner_abandon(struct runner *r)
+{
+	char ignored[256];
+	for (unsigned i = 0; i < r->lane_count; i++)
+		if (r->lanes[i].sink_open)
+			r->lanes[i].sink.ops->close(r->lanes[i].sink.state, false, ignored,
+						    sizeof(ignored));
+	if (r->shared_file)
+		shared_file_close(r->shared_file, false, ignored, sizeof(ignored));
+	runner_free(r);
+}
+
+struct worker *lane_worker(struct lane *lane)
+{
+	return lane->worker;
+}
+
+bool lane_running(const struct lane *lane)
+{
+	return !atomic_load_explicit(&lane->stop, memory_order_relaxed);
+}
+
+unsigned lane_claim(struct lane *lane, unsigned max)
+{
+	struct runner *r = lane->runner;
+	if (r->options.count == 0)
+		return max;
+	uint_fast64_t left = atomic_load(&r->budget);
+	for (;;) {
+		if (left == 0)
+			return 0;
+		unsigned take = left < max ? (unsigned)left : max;
+		if (atomic_compare_exchange_weak(&r->budget, &left, left - take))
+			return take;
+	}
+}
+
+static void lane_publish(struct lane *lane)
+{
+	struct sink_counters sink;
+	lane->sink.ops->counters(lane->sink.state, &sink);
+	pthread_mutex_lock(&lane->lock);
+	lane->published = *worker_counters(lane->worker);
+	lane->published_sink = sink;
+	lane->published_drops = lane->drops;
+	pthread_mutex_unlock(&lane->lock);
+}
+
+void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
+{
+	if (claimed > received && lane->runner->options.count != 0)
+		atomic_fetch_add(&lane->runner->budget, claimed - received);
+	worker_end_burst(lane->worker);
+	int64_t now = monotonic_ns(CLOCK_MONOTONIC_COARSE);
+	if (now >= lane->next_publish_ns) {
+		lane_publish(lane);
+		lane->next_publish_ns = now + PUBLISH_EVERY_NS;
+	}
+}
+
+void lane_fail(struct lane *lane, const char *message)
+{
+	if (!atomic_exchange(&lane->runner->failed, true))
+		fprintf(stderr, "dnsprobe: capture stopped: %s\n", message);
+}
+
+void lane_set_drops(struct lane *lane, const struct capture_drops *drops)
+{
+	lane->drops = *drops;
+}
+
+/* The totals from what the lanes published; the lanes may still be running. */
+static void gather_published(struct runner *r, struct runner_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		struct lane *lane = &r->lanes[i];
+		pthread_mutex_lock(&lane->lock);
+		counters_add(&t->counters, &lane->published);
+		t->sink.delivered += lane->published_sink.delivered;
+		t->sink.failed += lane->published_sink.failed;
+		t->sink.in_flight += lane->published_sink.in_flight;
+		capture_drops_add(&t->drops, &lane->published_drops);
+		pthread_mutex_unlock(&lane->lock);
+	}
+}
+
+static void read_drops(const struct runner_backend *backend, struct runner_totals *t)
+{
+	if (backend->read_drops) {
+		memset(&t->drops, 0, sizeof(t->drops));
+		backend->read_drops(backend->ctx, &t->drops);
+	}
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * NS_PER_MS};
+	nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+}
+
+/* Waits on the main thread until a signal, --count, --duration or --idle-exit says stop. */
+static void control_loop(struct runner *r, const struct runner_backend *backend)
+{
+	const struct runner_options *o = &r->options;
+	int64_t start = r->start_ns = monotonic_ns(CLOCK_MONOTONIC);
+	int64_t last_packet_seen = start;
+	uint64_t last_packets = 0;
+	int64_t next_interval = start + (int64_t)o->interval_ms * NS_PER_MS;
+	while (!signals_stop_requested() && !atomic_load(&r->failed)) {
+		sleep_ms(CONTROL_TICK_MS);
+		int64_t now = monotonic_ns(CLOCK_MONOTONIC);
+		struct runner_totals t;
+		gather_published(r, &t);
+		t.elapsed_s = (double)(now - start) / NS_PER_SECOND;
+		if (o->count && t.counters.packets >= o->count)
+			return;
+		if (o->duration_s && now - start >= (int64_t)o->duration_s * NS_PER_SECOND)
+			return;
+		if (t.counters.packets != last_packets) {
+			last_packets = t.counters.packets;
+			last_packet_seen = now;
+		} else if (o->idle_exit_s &&
+			   now - last_packet_seen >= (int64_t)o->idle_exit_s * NS_PER_SECOND) {
+			return;
+		}
+		if (o->on_interval && o->interval_ms && now >= next_interval) {
+			read_drops(backend, &t);
+			o->on_interval(o->interval_ctx, &t);
+			next_interval += (int64_t)o->interval_ms * NS_PER_MS;
+		}
+	}
+}
+
+static void print_drops(FILE *out, const struct capture_drops *d)
+{
+	switch (d->source) {
+	case DROPS_KERNEL:
+		fprintf(out,
+			"dnsprobe: kernel: %" PRIu64 " packets passed the filter, %" PRIu64
+			" dropped because the capture buffer was full (raise -B), %" PRIu64
+			" dropped by the interface\n",
+			d->received, d->kernel_dropped, d->interface_dropped);
+		return;
+	case DROPS_NIC:
+		fprintf(out,
+			"dnsprobe: NIC: %" PRIu64 " packets received (ipackets), %" PRIu64
+			" missed for want of rx descriptors (imissed), %" PRIu64
+			" bad frames (ierrors), %" PRIu64 " without an mbuf (rx_nombuf)\n",
+			d->received, d->nic_missed, d->nic_errors, d->nic_no_mbuf);
+		return;
+	case DROPS_NONE:
+		return;
+	}
+}
+
+/* The accounting object of counters_write_json with a "capture" object added for the drops. */
+static int write_summary_json(const char *path, const struct runner_totals *t)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem)
+		return -1;
+	int rc = counters_write_json(mem, &t->counters, &t->sink);
+	if (fclose(mem) != 0 || rc != 0 || len < 2 || text[len - 2] != '}') {
+		free(text);
+		fprintf(stderr, "dnsprobe: cannot build the summary for %s\n", path);
+		return -1;
+	}
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		free(text);
+		fprintf(stderr, "dnsprobe: cannot write the summary to %s; check the path\n", path);
+		return -1;
+	}
+	const struct capture_drops *d = &t->drops;
+	static const char *const source_names[] = {
+	    [DROPS_NONE] = "none", [DROPS_KERNEL] = "kernel", [DROPS_NIC] = "nic"};
+	fwrite(text, 1, len - 2, out);
+	fprintf(out,
+		",\"capture\":{\"drop_source\":\"%s\",\"received\":%" PRIu64
+		",\"kernel_dropped\":%" PRIu64 ",\"interface_dropped\":%" PRIu64
+		",\"nic_missed\":%" PRIu64 ",\"nic_errors\":%" PRIu64 ",\"nic_no_mbuf\":%" PRIu64
+		"}}\n",
+		source_names[d->source], d->received, d->kernel_dropped, d->interface_dropped,
+		d->nic_missed, d->nic_errors, d->nic_no_mbuf);
+	free(text);
+	rc = ferror(out) ? -1 : 0;
+	if (fclose(out) != 0)
+		rc = -1;
+	if (rc != 0)
+		fprintf(stderr, "dnsprobe: cannot write the summary to %s\n", path);
+	return rc;
+}
+
+/* After the loops ended: every lane's final counters, read directly. */
+static void gather_final(struct runner *r, struct runner_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		struct lane *lane = &r->lanes[i];
+		struct sink_counters s;
+		lane->sink.ops->counters(lane->sink.state, &s);
+		counters_add(&t->counters, worker_counters(lane->worker));
+		t->sink.delivered += s.delivered;
+		t->sink.failed += s.failed;
+		t->sink.in_flight += s.in_flight;
+		capture_drops_add(&t->drops, &lane->drops);
+	}
+}
+
+static int close_sinks(struct runner *r)
+{
+	int status = 0;
+	char err[512];
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		struct lane *lane = &r->lanes[i];
+		if (lane->sink.ops->close(lane->sink.state, true, err, sizeof(err)) != 0) {
+			fprintf(stderr, "dnsprobe: %s\n", err);
+			status = 1;
+		}
+		lane->sink_open = false;
+	}
+	if (r->shared_file && shared_file_close(r->shared_file, true, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsprobe: %s\n", err);
+		status = 1;
+	}
+	r->shared_file = NULL;
+	return status;
+}
+
+void runner_stop_lanes(struct runner *r)
+{
+	for (unsigned i = 0; i < r->lane_count; i++)
+		atomic_store(&r->lanes[i].stop, true);
+}
+
+int runner_run(struct runner *r, const struct runner_backend *backend)
+{
+	control_loop(r, backend);
+	runner_stop_lanes(r);
+	if (backend->wake)
+		backend->wake(backend->ctx);
+	backend->wait(backend->ctx);
+
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		worker_finish(r->lanes[i].worker);
+		r->lanes[i].sink.ops->flush(r->lanes[i].sink.state,
+					    r->options.sink->flush_timeout_ms);
+	}
+	struct runner_totals t;
+	gather_final(r, &t);
+	read_drops(backend, &t);
+	t.elapsed_s = (double)(monotonic_ns(CLOCK_MONOTONIC) - r->start_ns) / NS_PER_SECOND;
+	if (r->options.on_final)
+		r->options.on_final(r->options.interval_ctx, &t);
+	counters_print_summary(stderr, &t.counters, &t.sink);
+	print_drops(stderr, &t.drops);
+	int status = atomic_load(&r->failed) ? 1 : 0;
+	if (r->options.summary_json && write_summary_json(r->options.summary_json, &t) != 0)
+		status = 1;
+	if (close_sinks(r) != 0)
+		status = 1;
+	runner_free(r);
+	return status;
+}

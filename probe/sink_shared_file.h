@@ -1,0 +1,27 @@
+/* One output file (or stdout) for several workers: each worker gets its own sink that collects
+ * whole records in a private buffer and hands the buffer to the shared file sink under one mutex,
+ * one lock per buffer, never per record. Lines of different workers never mix. */
+#ifndef DNSPROBE_SINK_SHARED_FILE_H
+#define DNSPROBE_SINK_SHARED_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sink.h"
+#include "sink_options.h"
+
+struct shared_file;
+
+/* Opens the file the options name. Returns 0, or -1 with one line for the user in err. */
+int shared_file_open(struct shared_file **out, const struct sink_options *o, char *err,
+		     size_t err_size);
+
+/* A sink for one worker that writes into the shared file. Its counters are the worker's own:
+ * in_flight is what sits in its buffer. Closing it hands over what is left. */
+int shared_file_sink(struct shared_file *shared, struct sink *out, char *err, size_t err_size);
+
+/* After every worker's sink is closed: flushes and closes the file (complete=false removes it).
+ * Returns 0, or -1 with a message in err. Frees shared. */
+int shared_file_close(struct shared_file *shared, bool complete, char *err, size_t err_size);
+
+#endif

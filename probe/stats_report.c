@@ -1,0 +1,371 @@
+/* Periodic stats: one line on stderr per interval, and Prometheus metrics written atomically
+ * (temporary file, then rename) for node_exporter's textfile collector. */
+#include "stats_report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define NS_PER_S 1000000000LL
+
+#ifndef DNSPROBE_VERSION
+#define DNSPROBE_VERSION "unknown"
+#endif
+
+const char stats_report_help[] =
+    "Monitoring:\n"
+    "      --stats-interval S   print a line of counters on standard error every S seconds\n"
+    "      --stats-file PATH    write the counters as Prometheus metrics to PATH (for\n"
+    "                           node_exporter's textfile collector: a *.prom file), replaced\n"
+    "                           atomically every S seconds (default 10) and at exit\n";
+
+struct stats_report {
+	int64_t interval_ns;
+	bool print_lines;
+	char *file;
+	char *tmp_file;
+	char *source;
+	double start_time_s;
+	int64_t last_ns;
+	struct runner_totals last;
+	bool write_failing; /* the last file write failed; warned once until it works again */
+};
+
+int stats_options_handle(struct stats_report_options *o, int c, const char *arg)
+{
+	switch (c) {
+	case STATS_OPT_INTERVAL: {
+		char *end;
+		errno = 0;
+		double seconds = strtod(arg, &end);
+		if (errno || end == arg || *end != '\0' || !(seconds >= 0.1 && seconds <= 86400))
+			return cli_usage_error("--stats-interval: '%s' is not a number of seconds; "
+					       "give 0.1 to 86400, e.g. --stats-interval 60",
+					       arg);
+		o->interval_s = seconds;
+		return 1;
+	}
+	case STATS_OPT_FILE:
+		if (arg[0] == '\0')
+			return cli_usage_error("--stats-file: give a path, e.g. "
+					       "/var/lib/prometheus/node-exporter/dnsprobe.prom");
+		o->file = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int64_t stats_report_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static double unix_time_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Prometheus label values escape backslash, double quote and newline. */
+static void write_label_value(FILE *out, const char *value)
+{
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", out);
+		else if (*p == '"')
+			fputs("\\\"", out);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*p, out);
+	}
+}
+
+/* A sample's label set: the source label when there is one, then an optional extra label. */
+static void write_labels(FILE *out, const char *source, const char *name, const char *value)
+{
+	if (!source && !name)
+		return;
+	fputc('{', out);
+	if (source) {
+		fputs("source=\"", out);
+		write_label_value(out, source);
+		fputc('"', out);
+	}
+	if (name) {
+		fprintf(out, "%s%s=\"", source ? "," : "", name);
+		write_label_value(out, value);
+		fputc('"', out);
+	}
+	fputc('}', out);
+}
+
+static void write_family_head(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void write_uint_metric(FILE *out, const char *source, const char *name, const char *type,
+			      const char *help, uint64_t value)
+{
+	write_family_head(out, name, type, help);
+	fputs(name, out);
+	write_labels(out, source, NULL, NULL);
+	fprintf(out, " %" PRIu64 "\n", value);
+}
+
+struct counter_metric {
+	const char *name;
+	const char *help;
+	uint64_t value;
+};
+
+int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, const char *source,
+				  double start_time_s)
+{
+	const struct counters *c = &t->counters;
+	const struct capture_drops *d = &t->drops;
+	const struct counter_metric counters[] = {
+	    {"dnsprobe_packets_total", "Packets the capture handed to the probe.", c->packets},
+	    {"dnsprobe_records_total", "DNS messages turned into records.", c->records},
+	    {"dnsprobe_records_partial_total",
+	     "Records of DNS messages that could only be partly parsed.", c->records_partial},
+	    {"dnsprobe_not_dns_total", "Packets that were not DNS (other ports or protocols).",
+	     c->not_dns},
+	    {"dnsprobe_tcp_segments_total", "TCP segments on a DNS port.", c->tcp},
+	    {"dnsprobe_ip_fragments_total", "IP fragments.", c->ip_fragments},
+	    {"dnsprobe_reassembled_datagrams_total",
+	     "IP datagrams rebuilt from fragments (each then counted like a packet).",
+	     c->reassembled_datagrams},
+	    {"dnsprobe_tcp_messages_total",
+	     "DNS messages rebuilt from TCP streams (each then counted like a packet).",
+	     c->tcp_messages},
+	    {"dnsprobe_unsupported_link_total", "Packets of a link type the probe cannot decode.",
+	     c->unsupported_link},
+	    {"dnsprobe_records_to_sink_total", "Records the sink accepted.", c->records_to_sink},
+	    {"dnsprobe_records_dropped_total",
+	     "Records dropped because the sink was full (--on-full drop).", c->records_dropped},
+	    {"dnsprobe_records_rejected_total", "Records the sink refused with an error.",
+	     c->records_rejected},
+	    {"dnsprobe_records_delivered_total", "Records the sink delivered.", t->sink.delivered},
+	    {"dnsprobe_records_failed_total", "Records whose delivery failed.", t->sink.failed},
+	    {"dnsprobe_capture_received_total",
+	     "Packets the kernel (passed the filter) or the NIC (ipackets) received for the "
+	     "capture.",
+	     d->received},
+	    {"dnsprobe_kernel_dropped_total",
+	     "Packets the kernel dropped because the capture buffer was full (raise -B).",
+	     d->kernel_dropped},
+	    {"dnsprobe_interface_dropped_total",
+	     "Packets the interface or its driver dropped (libpcap ps_ifdrop).",
+	     d->interface_dropped},
+	    {"dnsprobe_nic_missed_total", "Packets the NIC missed for want of rx descriptors.",
+	     d->nic_missed},
+	    {"dnsprobe_nic_errors_total", "Bad frames the NIC received.", d->nic_errors},
+	    {"dnsprobe_nic_no_mbuf_total", "Packets the NIC dropped for want of an mbuf.",
+	     d->nic_no_mbuf},
+	};
+
+	write_family_head(out, "dnsprobe_info", "gauge", "Version of the running probe.");
+	fputs("dnsprobe_info", out);
+	write_labels(out, source, "version", DNSPROBE_VERSION);
+	fputs(" 1\n", out);
+	write_family_head(out, "dnsprobe_start_time_seconds", "gauge",
+			  "Unix time the probe started.");
+	fputs("dnsprobe_start_time_seconds", out);
+	write_labels(out, source, NULL, NULL);
+	fprintf(out, " %.3f\n", start_time_s);
+
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		write_uint_metric(out, source, counters[i].name, "counter", counters[i].help,
+				  counters[i].value);
+
+	write_family_head(out, "dnsprobe_malformed_total", "counter",
+			  "Packets with no usable DNS message, by reason.");
+	for (int reason = MALFORMED_NONE + 1; reason < MALFORMED_REASON_COUNT; reason++) {
+		fputs("dnsprobe_malformed_total", out);
+		write_labels(out, source, "reason", malformed_reason_name(reason));
+		fprintf(out, " %" PRIu64 "\n", c->malformed_by_reason[reason]);
+	}
+	write_family_head(out, "dnsprobe_abandoned_total", "counter",
+			  "Fragmented datagrams and TCP stream data given up on, by reason.");
+	for (int reason = 0; reason < ABANDON_REASON_COUNT; reason++) {
+		fputs("dnsprobe_abandoned_total", out);
+		write_labels(out, source, "reason", abandon_reason_name(reason));
+		fprintf(out, " %" PRIu64 "\n", c->abandoned_by_reason[reason]);
+	}
+	write_uint_metric(out, source, "dnsprobe_records_in_flight", "gauge",
+			  "Records the sink accepted that are not delivered or failed yet.",
+			  t->sink.in_flight);
+	return ferror(out) ? -1 : 0;
+}
+
+/* Writes the metrics to a temporary name in the same folder, then renames it over the file, so
+ * the collector never reads a half-written file. */
+static int write_file(const struct stats_report *r, const struct runner_totals *t, char *err,
+		      size_t err_size)
+{
+	int fd = open(r->tmp_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, err_size,
+			 "cannot write the stats file %s: %s; check that its folder exists and is "
+			 "writable by the user the probe runs as",
+			 r->tmp_file, strerror(errno));
+		return -1;
+	}
+	FILE *out = fdopen(fd, "w");
+	if (!out) {
+		close(fd);
+		unlink(r->tmp_file);
+		snprintf(err, err_size, "cannot write the stats file %s: %s", r->tmp_file,
+			 strerror(errno));
+		return -1;
+	}
+	int rc = stats_report_write_prometheus(out, t, r->source, r->start_time_s);
+	int saved_errno = errno;
+	if (fclose(out) != 0) {
+		rc = -1;
+		saved_errno = errno;
+	}
+	if (rc == 0 && rename(r->tmp_file, r->file) != 0) {
+		rc = -1;
+		saved_errno = errno;
+	}
+	if (rc != 0) {
+		unlink(r->tmp_file);
+		snprintf(err, err_size, "cannot write the stats file %s: %s; check the disk",
+			 r->file, strerror(saved_errno));
+	}
+	return rc;
+}
+
+/* Packets lost before a worker saw them, wherever they were lost. */
+static uint64_t dropped_before_probe(const struct capture_drops *d)
+{
+	return d->kernel_dropped + d->interface_dropped + d->nic_missed + d->nic_no_mbuf;
+}
+
+static void print_line(const struct stats_report *r, int64_t now_ns, const struct runner_totals *t)
+{
+	double seconds = (double)(now_ns - r->last_ns) / 1e9;
+	const struct counters *c = &t->counters;
+	uint64_t new_packets = c->packets - r->last.counters.packets;
+	uint64_t new_records = c->records - r->last.counters.records;
+	uint64_t dropped = dropped_before_probe(&t->drops);
+	fprintf(stderr,
+		"dnsprobe: stats: %" PRIu64 " packets (%.0f/s), %" PRIu64
+		" records (%.0f/s), %" PRIu64 " malformed, %" PRIu64
+		" dropped before the probe (+%" PRIu64 "), %" PRIu64
+		" sink-full drops; records %" PRIu64 " delivered, %" PRIu64 " failed, %" PRIu64
+		" in flight\n",
+		c->packets, seconds > 0 ? (double)new_packets / seconds : 0.0, c->records,
+		seconds > 0 ? (double)new_records / seconds : 0.0, c->malformed, dropped,
+		dropped - dropped_before_probe(&r->last.drops), c->records_dropped,
+		t->sink.delivered, t->sink.failed + c->records_rejected, t->sink.in_flight);
+}
+
+static void report_free(struct stats_report *r)
+{
+	free(r->file);
+	free(r->tmp_file);
+	free(r->source);
+	free(r);
+}
+
+int stats_report_open(struct stats_report **out, const struct stats_report_options *o, char *err,
+		      size_t err_size)
+{
+	*out = NULL;
+	if (o->interval_s <= 0 && !o->file)
+		return 0;
+	struct stats_report *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	double interval = o->interval_s > 0 ? o->interval_s : STATS_FILE_DEFAULT_INTERVAL_S;
+	r->interval_ns = (int64_t)(interval * 1e9);
+	r->print_lines = o->interval_s > 0;
+	r->start_time_s = unix_time_s();
+	r->last_ns = stats_report_now_ns();
+	bool ok = true;
+	if (o->source)
+		ok = (r->source = strdup(o->source)) != NULL;
+	if (ok && o->file) {
+		r->file = strdup(o->file);
+		r->tmp_file = malloc(strlen(o->file) + sizeof(".tmp"));
+		ok = r->file && r->tmp_file;
+		if (ok)
+			sprintf(r->tmp_file, "%s.tmp", o->file);
+	}
+	if (!ok) {
+		report_free(r);
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	if (r->file && write_file(r, &r->last, err, err_size) != 0) {
+		report_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+bool stats_report_due(const struct stats_report *r, int64_t now_ns)
+{
+	return r && now_ns - r->last_ns >= r->interval_ns;
+}
+
+/* Prints the line and rewrites the file now. */
+static void report_now(struct stats_report *r, int64_t now_ns, const struct runner_totals *t)
+{
+	if (r->print_lines)
+		print_line(r, now_ns, t);
+	if (r->file) {
+		char err[512];
+		bool failed = write_file(r, t, err, sizeof(err)) != 0;
+		if (failed && !r->write_failing)
+			fprintf(stderr,
+				"dnsprobe: warning: %s (metrics stay stale until it works)\n", err);
+		r->write_failing = failed;
+	}
+	r->last = *t;
+	r->last_ns = now_ns;
+}
+
+void stats_report_tick(struct stats_report *r, int64_t now_ns, const struct runner_totals *t)
+{
+	if (stats_report_due(r, now_ns))
+		report_now(r, now_ns, t);
+}
+
+unsigned stats_report_interval_ms(const struct stats_report *r)
+{
+	return r ? (unsigned)(r->interval_ns / 1000000) : 0;
+}
+
+void stats_report_runner_hook(void *report, const struct runner_totals *t)
+{
+	if (report)
+		report_now(report, stats_report_now_ns(), t);
+}
+
+int stats_report_close(struct stats_report *r, const struct runner_totals *t, char *err,
+		       size_t err_size)
+{
+	if (!r)
+		return 0;
+	int rc = r->file ? write_file(r, t ? t : &r->last, err, err_size) : 0;
+	report_free(r);
+	return rc;
+}

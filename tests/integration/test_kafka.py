@@ -1,0 +1,341 @@
+# test_kafka: dnsprobe publishing to a real Apache Kafka broker (scripts/kafka-dev, on a free
+# port and a temporary folder of its own), read back by a real consumer (confluent-kafka).
+# Checked against oracles written from the specifications: the Java client's murmur2 for the
+# partition of each key, DESIGN.md's key layout, Community ID v1, capture times read straight
+# from the pcap files, and the JSON lines `dnsprobe replay --output` writes for the same files.
+# Also: a broker killed and restarted mid-replay (every record exactly once), a broker that is
+# not there at start, a broker that goes away for good, and bad -X settings.
+
+import calendar
+import collections
+import json
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+import kafka_helpers as kh
+from conftest import SANITIZER_MARKS
+
+PARTITIONS = 6
+RESTART_PAIRS = 150000  # 300k packets: several times the producer queue
+
+
+def free_port_pair():
+    """A client port p with p + 1000 (kafka-dev's controller port) also free."""
+    for port in range(19092, 19992, 10):
+        try:
+            for p in (port, port + 1000):
+                with socket.socket() as s:
+                    s.bind(('127.0.0.1', p))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError('no free port pair for the test broker')
+
+
+@pytest.fixture(scope='module')
+def broker(tmp_path_factory):
+    b = kh.Broker(free_port_pair(), tmp_path_factory.mktemp('kafka'))
+    b.start()
+    yield b
+    b.wipe()
+
+
+@pytest.fixture
+def kafka(broker):
+    """The broker, running (a test before may have killed it)."""
+    broker.start()
+    return broker
+
+
+_topics = iter(range(1, 1000))
+
+
+def new_topic(broker, prefix):
+    name = '%s-%d-%d' % (prefix, next(_topics), int(time.time()))
+    broker.create_topic(name, PARTITIONS)
+    return name
+
+
+def readable_test_captures():
+    """The readable test captures (not the files that must be rejected)."""
+    with open(kh.REPO / 'tests' / 'captures' / 'expected.json') as fh:
+        files = json.load(fh)['files']
+    return {name: e for name, e in sorted(files.items()) if e['exit'] == 0}
+
+
+def corpus_files():
+    folder = kh.REPO.parent / 'shared' / 'corpus' / 'pcap'
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def timestamp_ns(text):
+    """'2013-10-08T12:51:36.123456000Z' -> nanoseconds since the epoch."""
+    seconds, fraction = text.rstrip('Z').split('.')
+    return calendar.timegm(time.strptime(seconds, '%Y-%m-%dT%H:%M:%S')) * 10**9 + int(fraction)
+
+
+def flow_of(value):
+    """(protocol number, source ip, destination ip, source port, destination port)."""
+    return (kh.PROTOCOLS[value['network']['transport']], value['source']['ip'],
+            value['destination']['ip'], value['source']['port'], value['destination']['port'])
+
+
+def publish(dnsprobe, broker, files, topic, *args):
+    run = dnsprobe.replay(files, '--brokers', broker.bootstrap, '--topic', topic, *args,
+                          output=None)
+    run.check_clean()
+    s = run.summary
+    assert s['balanced'], run.describe()
+    assert s['delivered'] == s['records'] and s['failed'] == 0 and s['in_flight'] == 0, \
+        run.describe()
+    return run
+
+
+def check_placement(records):
+    """Every record sits where the Java client would have put its key."""
+    misplaced = [(r.key, r.partition) for r in records
+                 if r.partition != kh.java_partition(r.key, PARTITIONS)]
+    assert not misplaced, 'records not on murmur2(key) %% %d: %r' % (PARTITIONS, misplaced[:5])
+
+
+# --------------------------------------------------------------------------
+# The oracles themselves, against published values.
+# --------------------------------------------------------------------------
+
+def test_oracles_match_published_vectors():
+    # org.apache.kafka.common.utils.UtilsTest.testMurmur2
+    for data, java_int in [(b'21', -973932308), (b'foobar', -790332482),
+                           (b'a-little-bit-long-string', -985981536),
+                           (b'a-little-bit-longer-string', -1486304829),
+                           (b'lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971),
+                           (b'abc', 479470107)]:
+        assert kh.murmur2(data) == java_int & 0xffffffff
+    # corelight/community-id-spec baseline/baseline_deflt.json
+    assert kh.community_id(6, '128.232.110.120', '66.35.250.204', 34855, 80) == \
+        '1:LQU9qZlK+B5F3KDmev6m5PMibrg='
+    assert kh.community_id(17, '8.8.8.8', '192.168.1.52', 53, 54585) == \
+        '1:d/FP5EW3wiY1vCndhwleRRKHowQ='
+    assert kh.community_id(6, '2607:f8b0:400c:c03::1a', '2001:470:e5bf:dead:4957:2174:e82c:4887',
+                           25, 63943) == '1:/qFaeAR+gFe1KYjMzVDsMv+wgU4='
+
+
+# --------------------------------------------------------------------------
+# Replay into a 6-partition topic and read everything back.
+# --------------------------------------------------------------------------
+
+def test_replay_reads_back_exactly_what_output_writes(dnsprobe, kafka, tmp_path):
+    files = [kh.REPO / 'tests' / 'captures' / n for n in readable_test_captures()] + corpus_files()
+    reference = dnsprobe.replay(files, output=tmp_path / 'records.jsonl')
+    reference.check_clean()
+    topic = new_topic(kafka, 'replay')
+    run = publish(dnsprobe, kafka, files, topic)
+    records = kafka.consume_all(topic)
+
+    assert len(records) == run.summary['records'] == reference.summary['records'] > 0
+    values = [json.loads(r.value) for r in records]
+    canonical = collections.Counter(json.dumps(v, sort_keys=True) for v in values)
+    expected = collections.Counter(json.dumps(v, sort_keys=True) for v in reference.records())
+    assert canonical == expected, 'Kafka values differ from --output: %d only in Kafka, %d only ' \
+        'in the file' % (sum((canonical - expected).values()), sum((expected - canonical).values()))
+
+    check_placement(records)
+    assert len({r.partition for r in records}) == PARTITIONS, 'keys did not spread'
+    wrong_keys = [(r.key.hex(), v['source'], v['destination']) for r, v in zip(records, values)
+                  if r.key != kh.flow_key_binary(*flow_of(v))]
+    assert not wrong_keys, 'keys differ from the DESIGN.md layout: %r' % wrong_keys[:5]
+
+    # Kafka's timestamp is the capture time in ms; 0 ms means "now" to Kafka, so skip it.
+    wrong_times = [(r.timestamp_ms, v['@timestamp']) for r, v in zip(records, values)
+                   if timestamp_ns(v['@timestamp']) // 10**6 > 0
+                   and r.timestamp_ms != timestamp_ns(v['@timestamp']) // 10**6]
+    assert not wrong_times, 'record timestamps are not the capture time: %r' % wrong_times[:5]
+
+    # A query and its response (same transaction id, endpoints swapped) share key and partition.
+    by_transaction = collections.defaultdict(list)
+    for r, v in zip(records, values):
+        p, src, dst, sport, dport = flow_of(v)
+        endpoints = frozenset([(src, sport), (dst, dport)])
+        by_transaction[(p, endpoints, v['dns']['id'])].append((v['dns']['type'], r))
+    pairs = 0
+    for transaction, members in by_transaction.items():
+        if {'query', 'answer'} <= {kind for kind, _ in members}:
+            pairs += 1
+            assert len({(r.key, r.partition) for _, r in members}) == 1, transaction
+    assert pairs > 10, 'too few query/response pairs to check (%d)' % pairs
+
+
+def test_raw_values_are_the_captured_packets(dnsprobe, kafka):
+    """--format raw: each value is one captured frame, timestamped with its capture time, both
+    read from the pcap files by our own reader."""
+    captures = {n: e for n, e in readable_test_captures().items()
+                if e['format'] == 'pcap' and set(f['bucket'] for f in e['frames'])
+                <= {'record', 'not_dns', 'malformed', 'unsupported_link'}}
+    # (frame bytes, capture time in ms); None for 0 ms, which Kafka reads as "now"
+    expected = collections.Counter()
+    for name, e in captures.items():
+        frames = kh.read_pcap(kh.REPO / 'tests' / 'captures' / name)
+        for record in e['records']:  # the frames a default run turns into records
+            ts_ns, data = frames[record['frame'] - 1]
+            expected[(data, ts_ns // 10**6 or None)] += 1
+    topic = new_topic(kafka, 'raw')
+    publish(dnsprobe, kafka, [kh.REPO / 'tests' / 'captures' / n for n in captures], topic,
+            '--format', 'raw')
+    records = kafka.consume_all(topic)
+    got = collections.Counter()
+    for r in records:
+        now_frame = (r.value, None) in expected and (r.value, r.timestamp_ms) not in expected
+        got[(r.value, None if now_frame else r.timestamp_ms)] += 1
+    missing, unexpected = expected - got, got - expected
+    assert not missing and not unexpected, \
+        'frames (bytes, ms) not in Kafka: %r\nKafka records not captured so: %r' % (
+            [(d.hex()[:40], t) for d, t in missing][:5],
+            [(d.hex()[:40], t) for d, t in unexpected][:5])
+    check_placement(records)
+
+
+def test_text_and_community_id_keys(dnsprobe, kafka):
+    files = [kh.REPO / 'tests' / 'captures' / n for n in readable_test_captures()]
+    for key_format, oracle in [('text', lambda *f: kh.flow_key_text(*f).encode()),
+                               ('community-id', lambda *f: kh.community_id(*f).encode())]:
+        topic = new_topic(kafka, key_format)
+        publish(dnsprobe, kafka, files, topic, '--key-format', key_format)
+        records = kafka.consume_all(topic)
+        assert records
+        wrong = [(r.key, oracle(*flow_of(json.loads(r.value)))) for r in records
+                 if r.key != oracle(*flow_of(json.loads(r.value)))]
+        assert not wrong, '%s keys differ from the oracle: %r' % (key_format, wrong[:5])
+        check_placement(records)
+
+
+# --------------------------------------------------------------------------
+# Failures: a broker restart, no broker, a broker that goes away, bad settings.
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def many_packets(tmp_path_factory):
+    """(path, packets) of a capture several times larger than the producer queue."""
+    capture = tmp_path_factory.mktemp('captures') / 'many.pcap'
+    return capture, kh.write_dns_pcap(capture, RESTART_PAIRS)
+
+
+def check_no_sanitizer_report(stderr):
+    assert not any(mark in stderr for mark in SANITIZER_MARKS), stderr
+
+
+def wait_for_some_delivered(broker, topic, proc, count):
+    while sum(broker.end_offsets(topic).values()) < count:
+        assert proc.poll() is None, 'dnsprobe ended before the broker could be killed'
+        time.sleep(0.05)
+
+
+def test_broker_restart_loses_and_duplicates_nothing(dnsprobe, kafka, many_packets, tmp_path):
+    capture, packets = many_packets
+    topic = new_topic(kafka, 'restart')
+    summary = tmp_path / 'summary.json'
+    # A queue of 20 000 records: dnsprobe must block long before the end of the capture.
+    cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
+           '--topic', topic, '--on-full', 'block', '--flush-timeout', '120000',
+           '-X', 'queue.buffering.max.messages=20000', '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_some_delivered(kafka, topic, proc, packets // 10)
+        kafka.kill()
+        assert proc.poll() is None, 'dnsprobe ended before the broker was killed'
+        time.sleep(1)
+        kafka.start()
+        _, stderr = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 0, stderr
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and s['records'] == packets, s
+    assert s['delivered'] == packets and s['failed'] == 0 and s['in_flight'] == 0, s
+    records = kafka.consume_all(topic)
+    assert len(records) == packets
+    assert len({r.value for r in records}) == packets, 'some records arrived twice'
+
+
+def test_sigterm_stops_flushes_and_accounts(dnsprobe, kafka, many_packets, tmp_path):
+    """SIGTERM mid-replay: reading stops, what was accepted is flushed, exit 0, and the topic
+    holds exactly what the summary calls delivered."""
+    capture, packets = many_packets
+    topic = new_topic(kafka, 'sigterm')
+    summary = tmp_path / 'summary.json'
+    # At most 1000 records queued, sent every 100 ms: about 10 000 records/s, so the signal
+    # arrives long before the end of the capture.
+    cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
+           '--topic', topic, '-X', 'queue.buffering.max.messages=1000', '-X', 'linger.ms=100',
+           '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_some_delivered(kafka, topic, proc, packets // 20)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 0, stderr
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and 0 < s['packets'] < packets, s
+    assert s['delivered'] == s['records_to_sink'] and s['in_flight'] == 0, s
+    assert len(kafka.consume_all(topic)) == s['delivered']
+
+
+def test_broker_unreachable_at_start(dnsprobe, tmp_path):
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    summary = tmp_path / 'summary.json'
+    run = dnsprobe.raw(['replay', kh.REPO / 'tests' / 'captures' / 'eth_ipv4_udp_edns.pcap',
+                        '--brokers', '127.0.0.1:%d' % port, '--topic', 'dns',
+                        '--summary-json', summary])
+    assert run.rc > 0, run.describe()
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and 'cannot reach Kafka at 127.0.0.1:%d' % port in lines[0], \
+        run.describe()
+    assert not summary.exists() or json.loads(summary.read_text())['delivered'] == 0
+
+
+@pytest.mark.parametrize('setting, named', [('no.such.property=1', 'no.such.property'),
+                                            ('linger.ms=-5', 'linger.ms'),
+                                            ('acks', 'acks')])
+def test_bad_kafka_setting_is_one_line_naming_it(dnsprobe, setting, named):
+    run = dnsprobe.raw(['replay', kh.REPO / 'tests' / 'captures' / 'eth_ipv4_udp_edns.pcap',
+                        '--brokers', '127.0.0.1:9', '--topic', 'dns', '-X', setting])
+    lines = run.stderr.splitlines()
+    assert run.rc == 2 and len(lines) == 1 and named in lines[0], run.describe()
+
+
+def test_broker_gone_for_good_records_fail_and_summary_balances(dnsprobe, kafka, many_packets,
+                                                              tmp_path):
+    """Records that cannot reach a vanished broker end as failed (after message.timeout.ms), the
+    summary still balances, and the exit status and last line say records were lost."""
+    capture, packets = many_packets
+    topic = new_topic(kafka, 'gone')
+    summary = tmp_path / 'summary.json'
+    cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
+           '--topic', topic, '-X', 'message.timeout.ms=2000', '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_some_delivered(kafka, topic, proc, packets // 10)
+        kafka.kill()
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 1, stderr
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and s['records'] == packets, s
+    assert s['failed'] > 0 and s['delivered'] + s['failed'] + s['in_flight'] == packets, s
+    assert 'records failed' in stderr.splitlines()[-1], stderr

@@ -5,10 +5,11 @@
 # line strict JSON with a valid record shape, a balanced summary, and as many
 # packets read as tshark reads.
 #
-# Over the whole corpus (test_corpus_agreement): every DNS message over UDP
-# port 53 that tshark decodes ('dns && udp.port==53 && !icmp && !icmpv6'; mDNS
-# and LLMNR are not "dns" to tshark) is matched with a dnsprobe record by
-# (timestamp, id, source, source port, destination, destination port); pairs
+# Over the whole corpus (test_corpus_agreement): every DNS message over UDP or
+# TCP port 53 that tshark decodes, with its own IP and TCP reassembly
+# ('dns && (udp.port==53 || tcp.port==53) && !icmp && !icmpv6'; mDNS and LLMNR
+# are not "dns" to tshark) is matched with a dnsprobe record by (timestamp, id,
+# source, source port, destination, destination port, transport); pairs
 # left over are matched without the timestamp, in order, and count as a
 # 'timestamp' disagreement.  A matched pair agrees when QR, qname, qtype and
 # (on responses) rcode agree; see tshark_oracle for how tshark's names and
@@ -17,7 +18,7 @@
 # must be >= 0.99.  A per-file table of disagreements is printed (run pytest
 # with -s to see it) and written to build/conformance-report.txt; messages
 # dnsprobe missed are sorted by cause (IP fragments, tunnel type, other) and
-# files with DNS that dnsprobe missed entirely are listed.
+# files with DNS that dnsprobe missed entirely are listed (docs/conformance.md).
 
 import collections
 import concurrent.futures

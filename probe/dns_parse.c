@@ -188,14 +188,21 @@ static bool keep_answer(const uint8_t *msg, size_t len, size_t owner, size_t rda
 	struct dns_answer *a = &out->answers[out->answer_count];
 	struct dns_text_arena *arena = out->arena;
 	char name[DNS_NAME_TEXT_MAX];
+	const char *name_text = name;
 	size_t name_len, data_len;
-	if (dns_name_read(msg, len, &owner, name, &name_len) != DNS_NAME_OK)
+	if (out->has_question && bytes_have(len, owner, 2) && msg[owner] == 0xc0 &&
+	    msg[owner + 1] == DNS_HEADER_LEN) {
+		/* A pointer to the question's name, as most answers are: its text is at hand. */
+		name_text = out->qname;
+		name_len = out->qname_len;
+	} else if (dns_name_read(msg, len, &owner, name, &name_len) != DNS_NAME_OK) {
 		return false;
+	}
 	a->type = bytes_be16(rr);
 	a->class = bytes_be16(rr + 2);
 	a->ttl = bytes_be32(rr + 4);
 	size_t rdlength = bytes_be16(rr + 8);
-	if (!dns_arena_put(arena, name, name_len, &a->name_offset)) {
+	if (!dns_arena_put(arena, name_text, name_len, &a->name_offset)) {
 		out->answers_omitted++;
 		return true;
 	}

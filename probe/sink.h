@@ -44,4 +44,7 @@ struct sink {
  * renamed into place only when closed complete. Returns 0, or -1 with a message in err. */
 int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size);
 
+/* Accepts every record and keeps none: for benchmarks and dry runs. */
+int sink_null_open(struct sink *sink, char *err, size_t err_size);
+
 #endif

@@ -16,6 +16,8 @@ const char sink_options_help[] =
     "Output:\n"
     "  -o, --output PATH|-      write records as JSON lines to PATH (default: - for\n"
     "                           standard output); a file appears only when complete\n"
+    "      --discard            build every record and throw it away (benchmarks, or a\n"
+    "                           dry run that only counts)\n"
 #ifdef DNSPROBE_KAFKA
     "  -b, --brokers HOST:PORT[,...]\n"
     "                           publish to Kafka through these bootstrap brokers instead\n"
@@ -126,6 +128,9 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 					       arg);
 		o->on_full_given = true;
 		return 1;
+	case SINK_OPT_DISCARD:
+		o->discard = true;
+		return 1;
 	case SINK_OPT_FLUSH_TIMEOUT:
 		if (!cli_parse_uint(arg, 0, 3600000, &value))
 			return cli_usage_error("--flush-timeout: '%s' is not a number of "
@@ -147,6 +152,9 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 
 int sink_options_finish(struct sink_options *o)
 {
+	if (o->discard && (o->brokers || o->output_given))
+		return cli_usage_error("--discard throws records away; leave out --output and "
+				       "--brokers");
 	if (o->brokers && o->output_given)
 		return cli_usage_error("--output and --brokers both given; records go to a file or "
 				       "to Kafka, choose one");
@@ -156,7 +164,7 @@ int sink_options_finish(struct sink_options *o)
 	if (!o->brokers && (o->topic || o->kafka_setting_count))
 		return cli_usage_error("--topic and -X are for Kafka output and need --brokers; "
 				       "e.g. --brokers 127.0.0.1:9092 --topic dns");
-	if (o->value_format == VALUE_RAW && !o->brokers)
+	if (o->value_format == VALUE_RAW && !o->brokers && !o->discard)
 		return cli_usage_error("--format raw needs Kafka output (--brokers); files take "
 				       "JSON records");
 	return 0;
@@ -182,5 +190,7 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 		return sink_kafka_open(sink, &config, err, err_size);
 	}
 #endif
+	if (o->discard)
+		return sink_null_open(sink, err, err_size);
 	return sink_file_open(sink, o->output, err, err_size);
 }

@@ -15,6 +15,7 @@
 struct sink_options {
 	const char *output; /* file or "-"; used when no brokers are given */
 	bool output_given;
+	bool discard;	     /* build every record, then throw it away */
 	const char *brokers; /* Kafka bootstrap servers; NULL for file output */
 	const char *topic;
 	const char *kafka_settings[SINK_MAX_KAFKA_SETTINGS]; /* "key=value" for librdkafka */
@@ -36,6 +37,7 @@ enum {
 	SINK_OPT_FORMAT,
 	SINK_OPT_ON_FULL,
 	SINK_OPT_FLUSH_TIMEOUT,
+	SINK_OPT_DISCARD,
 };
 
 /* The entries to put in a command's getopt_long table, and the short options they map from. */
@@ -47,6 +49,7 @@ enum {
 	    {"key-format", required_argument, NULL, SINK_OPT_KEY_FORMAT},                          \
 	    {"format", required_argument, NULL, SINK_OPT_FORMAT},                                  \
 	    {"on-full", required_argument, NULL, SINK_OPT_ON_FULL},                                \
+	    {"discard", no_argument, NULL, SINK_OPT_DISCARD},                                      \
 	{                                                                                          \
 		"flush-timeout", required_argument, NULL, SINK_OPT_FLUSH_TIMEOUT                   \
 	}

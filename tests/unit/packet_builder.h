@@ -14,7 +14,8 @@ struct builder {
 
 static inline void put(struct builder *b, const void *data, size_t len)
 {
-	memcpy(b->bytes + b->len, data, len);
+	if (len > 0) /* data may be NULL then */
+		memcpy(b->bytes + b->len, data, len);
 	b->len += len;
 }
 

@@ -35,6 +35,13 @@ struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limit
 	if (!r)
 		return NULL;
 	r->limits = *limits;
+	if (!r->limits.max_datagrams)
+		r->limits.max_datagrams = IP_REASSEMBLY_DEFAULT_DATAGRAMS;
+	if (!r->limits.max_bytes)
+		r->limits.max_bytes = IP_REASSEMBLY_DEFAULT_BYTES;
+	if (!r->limits.timeout_ns)
+		r->limits.timeout_ns = IP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
+	limits = &r->limits;
 	r->counters = counters;
 	r->datagrams = calloc(limits->max_datagrams, sizeof(*r->datagrams));
 	if (!r->datagrams || flow_table_init(&r->table, limits->max_datagrams, KEY_LEN) != 0 ||

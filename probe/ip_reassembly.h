@@ -22,6 +22,7 @@ struct ip_reassembly_limits {
 
 struct ip_reassembly;
 
+/* Zero limits take the defaults above. */
 struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limits,
 					struct counters *counters);
 void ip_reassembly_free(struct ip_reassembly *r);

@@ -46,6 +46,13 @@ struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *li
 	if (!r)
 		return NULL;
 	r->limits = *limits;
+	if (!r->limits.max_streams)
+		r->limits.max_streams = TCP_REASSEMBLY_DEFAULT_STREAMS;
+	if (!r->limits.max_bytes)
+		r->limits.max_bytes = TCP_REASSEMBLY_DEFAULT_BYTES;
+	if (!r->limits.idle_timeout_ns)
+		r->limits.idle_timeout_ns = TCP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
+	limits = &r->limits;
 	r->counters = counters;
 	r->streams = calloc(limits->max_streams, sizeof(*r->streams));
 	if (!r->streams || flow_table_init(&r->table, limits->max_streams, KEY_LEN) != 0 ||

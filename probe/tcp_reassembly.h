@@ -26,6 +26,7 @@ struct tcp_reassembly;
 
 typedef void (*tcp_message_fn)(void *ctx, const uint8_t *message, size_t len);
 
+/* Zero limits take the defaults above. */
 struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *limits,
 					  struct counters *counters);
 void tcp_reassembly_free(struct tcp_reassembly *r);

@@ -12,7 +12,7 @@
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
-#define FULL_POLL_MS      10
+#define FULL_POLL_MS	  10
 
 struct worker {
 	const struct worker_config *config;
@@ -40,22 +40,8 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->value = malloc(VALUE_BUFFER_SIZE);
 	timestamp_cache_init(&w->timestamps);
 	atomic_init(&w->stop, false);
-	struct ip_reassembly_limits fragments = config->fragments;
-	if (!fragments.max_datagrams)
-		fragments.max_datagrams = IP_REASSEMBLY_DEFAULT_DATAGRAMS;
-	if (!fragments.max_bytes)
-		fragments.max_bytes = IP_REASSEMBLY_DEFAULT_BYTES;
-	if (!fragments.timeout_ns)
-		fragments.timeout_ns = IP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
-	struct tcp_reassembly_limits streams = config->streams;
-	if (!streams.max_streams)
-		streams.max_streams = TCP_REASSEMBLY_DEFAULT_STREAMS;
-	if (!streams.max_bytes)
-		streams.max_bytes = TCP_REASSEMBLY_DEFAULT_BYTES;
-	if (!streams.idle_timeout_ns)
-		streams.idle_timeout_ns = TCP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
-	w->fragments = ip_reassembly_new(&fragments, &w->counters);
-	w->streams = tcp_reassembly_new(&streams, &w->counters);
+	w->fragments = ip_reassembly_new(&config->fragments, &w->counters);
+	w->streams = tcp_reassembly_new(&config->streams, &w->counters);
 	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams) {
 		worker_free(w);
 		return NULL;
@@ -142,12 +128,12 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 		record.value_len = frame->caplen;
 	} else {
 		struct dns_record dns = {
-			.timestamp_ns = frame->ts_ns,
-			.packet = p,
-			.key = &key,
-			.sender_is_a = sender_is_a,
-			.dns_size = dns_len,
-			.message = w->message,
+		    .timestamp_ns = frame->ts_ns,
+		    .packet = p,
+		    .key = &key,
+		    .sender_is_a = sender_is_a,
+		    .dns_size = dns_len,
+		    .message = w->message,
 		};
 		struct json_writer json;
 		json_init(&json, w->value, VALUE_BUFFER_SIZE);
@@ -231,7 +217,7 @@ void worker_packet(struct worker *w, int link_type, const struct frame *frame)
 	}
 	struct packet_info p;
 	enum decode_result result =
-		decode_frame(link_type, frame->data, frame->caplen, &w->config->dns_ports, &p);
+	    decode_frame(link_type, frame->data, frame->caplen, &w->config->dns_ports, &p);
 	dispatch(w, frame, &p, result);
 }
 

@@ -245,6 +245,26 @@ def wait_for_some_delivered(broker, topic, proc, count):
         time.sleep(0.05)
 
 
+def replay_killing_broker(cmd, kafka, topic, packets, restart, timeout):
+    """Runs cmd, kills the broker once a tenth of the records arrived (and starts it again when
+    restart is set); returns dnsprobe's exit status and stderr, checked for sanitizer reports."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_some_delivered(kafka, topic, proc, packets // 10)
+        kafka.kill()
+        if restart:
+            assert proc.poll() is None, 'dnsprobe ended before the broker was killed'
+            time.sleep(1)
+            kafka.start()
+        _, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    return proc.returncode, stderr
+
+
 def test_broker_restart_loses_and_duplicates_nothing(dnsprobe, kafka, many_packets, tmp_path):
     capture, packets = many_packets
     topic = new_topic(kafka, 'restart')
@@ -253,20 +273,8 @@ def test_broker_restart_loses_and_duplicates_nothing(dnsprobe, kafka, many_packe
     cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
            '--topic', topic, '--on-full', 'block', '--flush-timeout', '120000',
            '-X', 'queue.buffering.max.messages=20000', '--summary-json', str(summary)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for_some_delivered(kafka, topic, proc, packets // 10)
-        kafka.kill()
-        assert proc.poll() is None, 'dnsprobe ended before the broker was killed'
-        time.sleep(1)
-        kafka.start()
-        _, stderr = proc.communicate(timeout=240)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    stderr = stderr.decode()
-    check_no_sanitizer_report(stderr)
-    assert proc.returncode == 0, stderr
+    returncode, stderr = replay_killing_broker(cmd, kafka, topic, packets, True, 240)
+    assert returncode == 0, stderr
     s = json.loads(summary.read_text())
     assert s['balanced'] and s['records'] == packets, s
     assert s['delivered'] == packets and s['failed'] == 0 and s['in_flight'] == 0, s
@@ -337,17 +345,8 @@ def test_broker_gone_for_good_records_fail_and_summary_balances(dnsprobe, kafka,
     summary = tmp_path / 'summary.json'
     cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
            '--topic', topic, '-X', 'message.timeout.ms=2000', '--summary-json', str(summary)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for_some_delivered(kafka, topic, proc, packets // 10)
-        kafka.kill()
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    stderr = stderr.decode()
-    check_no_sanitizer_report(stderr)
-    assert proc.returncode == 1, stderr
+    returncode, stderr = replay_killing_broker(cmd, kafka, topic, packets, False, 120)
+    assert returncode == 1, stderr
     s = json.loads(summary.read_text())
     assert s['balanced'] and s['records'] == packets, s
     assert s['failed'] > 0 and s['delivered'] + s['failed'] + s['in_flight'] == packets, s

@@ -86,7 +86,8 @@ static enum dns_name_status walk_name(const uint8_t *msg, size_t msg_len, size_t
 			if (pos + 1 >= msg_len)
 				return DNS_NAME_TRUNCATED;
 			size_t target = (size_t)(len & 0x3f) << 8 | msg[pos + 1];
-			if (target >= lowest)
+			/* Offset 0 is the message ID, never a name (ldns refuses it too). */
+			if (target == 0 || target >= lowest)
 				return DNS_NAME_BAD_POINTER;
 			if (!jumped)
 				end = pos + 2;

@@ -13,6 +13,7 @@
 #include "bytes.h"
 #include "dns_parse_internal.h"
 #include "dns_rdata.h"
+#include "dns_rdata_check.h"
 #include "flow_key.h"
 
 #define TEXT_ARENA_SIZE (1024 * 1024)
@@ -246,7 +247,8 @@ static bool parse_direct(const uint8_t *msg, size_t len, size_t offset, struct d
 			if (type == TYPE_OPT &&
 			    (section != 2 || !read_opt(msg, owner, rr, rdlength, out)))
 				return false;
-			if (section == 0 && !keep_answer(msg, len, owner, rdata, rr, out))
+			if (section == 0 ? !keep_answer(msg, len, owner, rdata, rr, out)
+					 : !dns_rdata_reads_like_ldns(msg, rdata, rdlength, type))
 				return false;
 			offset = rdata + rdlength;
 		}

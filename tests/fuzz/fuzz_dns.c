@@ -7,13 +7,9 @@
 #include <string.h>
 
 #include "dns_parse.h"
-#include "flow_key.h"
 #include "fuzz_check.h"
+#include "fuzz_record.h"
 #include "json_check.h"
-#include "record_json.h"
-
-/* The same size as the worker's record buffer. */
-#define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,24 +21,8 @@ static void set_up(void)
 {
 	parser = dns_parser_new();
 	message = malloc(sizeof(*message));
-	value = malloc(VALUE_BUFFER_SIZE);
+	value = malloc(FUZZ_RECORD_MAX);
 	FUZZ_CHECK(parser && message && value);
-}
-
-/* A client -> server UDP packet over IPv4, as decode would describe it. */
-static void fixed_packet(struct packet_info *p, size_t payload_len)
-{
-	static const uint8_t client[16] = {0, 0, 0,    0,    0,	  0,  0,   0,
-					   0, 0, 0xff, 0xff, 198, 51, 100, 7};
-	static const uint8_t server[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 53};
-	memset(p, 0, sizeof(*p));
-	p->ip_version = 4;
-	p->ip_protocol = 17;
-	memcpy(p->src_addr, client, 16);
-	memcpy(p->dst_addr, server, 16);
-	p->src_port = 40000;
-	p->dst_port = 53;
-	p->payload_len = payload_len;
 }
 
 /* What the parsed message says must be consistent with itself and with the input. */
@@ -76,26 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(parsed == (size >= DNS_HEADER_LEN));
 	if (parsed) {
 		check_message(msg, message);
-		struct packet_info packet;
-		fixed_packet(&packet, size);
-		struct flow_key key;
-		bool sender_is_a = flow_key_build(&packet, &key);
-		struct dns_record record = {
-		    .timestamp_ns = 1700000000123456789LL,
-		    .packet = &packet,
-		    .key = &key,
-		    .sender_is_a = sender_is_a,
-		    .dns_size = size,
-		    .message = message,
-		};
-		struct timestamp_cache cache;
-		timestamp_cache_init(&cache);
-		struct json_writer w;
-		json_init(&w, value, VALUE_BUFFER_SIZE);
-		record_json_encode(&w, &cache, &record);
-		FUZZ_CHECK(w.len <= VALUE_BUFFER_SIZE);
-		if (!w.overflow)
-			FUZZ_CHECK(json_check_object(value, w.len));
+		bool overflow;
+		size_t len = fuzz_record_encode(message, size, value, &overflow);
+		FUZZ_CHECK(len <= FUZZ_RECORD_MAX);
+		if (!overflow)
+			FUZZ_CHECK(json_check_object(value, len));
 	}
 	free(msg);
 	return 0;

@@ -135,6 +135,34 @@ static void compression_loop_is_malformed_not_endless(void **state)
 	assert_int_equal(message.id, 2);
 }
 
+/* A name inside the RDATA of an authority record whose pointer leads past the message (RFC 1035
+ * 4.1.4 lets a pointer name only an earlier occurrence): the message is malformed even though the
+ * answer section is empty and the record is never rendered. */
+static void bad_pointer_in_authority_rdata(void **state)
+{
+	(void)state;
+	struct builder b = {0};
+	put_dns_header(&b, 7, 0x8583, 1, 0, 1, 0);
+	put_name(&b, www_example_com);
+	put16(&b, 1), put16(&b, 1);
+	put8(&b, 0);		       /* owner: the root */
+	put16(&b, 6), put16(&b, 1);    /* SOA IN */
+	put16(&b, 0), put16(&b, 3600); /* TTL */
+	put16(&b, 2 + 1 + 20);	       /* RDLENGTH: MNAME pointer, RNAME root, five numbers */
+	put16(&b, 0xffff);	       /* MNAME: pointer to offset 0x3fff */
+	put8(&b, 0);
+	for (int i = 0; i < 5; i++)
+		put16(&b, 0), put16(&b, 1);
+	assert_true(dns_parse(parser, b.bytes, b.len, false, &message));
+	assert_string_equal(message.malformed, "bad_compression_pointer");
+	assert_string_equal(message.qname, "www.example.com");
+	assert_int_equal(message.rcode, 3);
+
+	b.bytes[b.len - 23] = 0xc0, b.bytes[b.len - 22] = 12; /* MNAME: the question name */
+	assert_true(dns_parse(parser, b.bytes, b.len, false, &message));
+	assert_null(message.malformed);
+}
+
 static void shorter_than_a_header(void **state)
 {
 	(void)state;
@@ -201,6 +229,7 @@ int main(void)
 	    cmocka_unit_test(response_with_compressed_answers),
 	    cmocka_unit_test(extended_rcode),
 	    cmocka_unit_test(compression_loop_is_malformed_not_endless),
+	    cmocka_unit_test(bad_pointer_in_authority_rdata),
 	    cmocka_unit_test(shorter_than_a_header),
 	    cmocka_unit_test(counts_larger_than_the_message),
 	    cmocka_unit_test(names_are_escaped),

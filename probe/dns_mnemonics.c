@@ -3,7 +3,9 @@
 #include "dns_mnemonics.h"
 
 #include <ldns/ldns.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const rcode_names[] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
@@ -71,4 +73,47 @@ const char *dns_opcode_name(uint8_t opcode, char buf[DNS_MNEMONIC_MAX])
 	if (opcode < sizeof(opcode_names) / sizeof(opcode_names[0]) && opcode_names[opcode])
 		return opcode_names[opcode];
 	return numbered("OPCODE", opcode, buf);
+}
+
+static void fill(struct dns_mnemonic *m, const char *name)
+{
+	size_t len = strnlen(name, DNS_MNEMONIC_MAX - 1);
+	memset(m->text, 0, sizeof(m->text));
+	memcpy(m->text, name, len);
+	m->len = (uint8_t)len;
+}
+
+#define TABLED_CODES 256
+static struct dns_mnemonic type_table[TABLED_CODES], class_table[TABLED_CODES];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void fill_tables(void)
+{
+	char buf[DNS_MNEMONIC_MAX];
+	for (uint16_t code = 0; code < TABLED_CODES; code++) {
+		fill(&type_table[code], dns_type_name(code, buf));
+		fill(&class_table[code], dns_class_name(code, buf));
+	}
+}
+
+const struct dns_mnemonic *dns_type_mnemonic(uint16_t type, struct dns_mnemonic *buf)
+{
+	if (type < TABLED_CODES) {
+		pthread_once(&tables_once, fill_tables);
+		return &type_table[type];
+	}
+	char text[DNS_MNEMONIC_MAX];
+	fill(buf, dns_type_name(type, text));
+	return buf;
+}
+
+const struct dns_mnemonic *dns_class_mnemonic(uint16_t class, struct dns_mnemonic *buf)
+{
+	if (class < TABLED_CODES) {
+		pthread_once(&tables_once, fill_tables);
+		return &class_table[class];
+	}
+	char text[DNS_MNEMONIC_MAX];
+	fill(buf, dns_class_name(class, text));
+	return buf;
 }

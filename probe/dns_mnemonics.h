@@ -12,4 +12,15 @@ const char *dns_class_name(uint16_t class, char buf[DNS_MNEMONIC_MAX]);
 const char *dns_rcode_name(uint16_t rcode, char buf[DNS_MNEMONIC_MAX]);
 const char *dns_opcode_name(uint8_t opcode, char buf[DNS_MNEMONIC_MAX]);
 
+/* A name with its length, padded with NULs to DNS_MNEMONIC_MAX bytes so that it copies whole. */
+struct dns_mnemonic {
+	char text[DNS_MNEMONIC_MAX];
+	uint8_t len;
+};
+
+/* The same names for the record encoder: RR types below 256 and the classes below 256 are looked
+ * up once, in a table; any other is written into buf. */
+const struct dns_mnemonic *dns_type_mnemonic(uint16_t type, struct dns_mnemonic *buf);
+const struct dns_mnemonic *dns_class_mnemonic(uint16_t class, struct dns_mnemonic *buf);
+
 #endif

@@ -2,6 +2,7 @@
 #include "dns_name.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #define MAX_NAME_WIRE 255
 
@@ -24,18 +25,31 @@ const char *dns_name_status_text(enum dns_name_status status)
 
 /* How each byte of a label is written, with the same escapes as ldns uses for names inside
  * RDATA so that one record reads alike: as is, after a backslash, or as \DDD. */
-enum byte_form { DECIMAL, AS_IS, BACKSLASH };
+enum byte_form { AS_IS, BACKSLASH, DECIMAL };
 
-static const uint8_t byte_forms[256] =
-    {
-	[0x21 ... 0x27] = AS_IS, ['('] = BACKSLASH,	  [')'] = BACKSLASH,
-	[0x2a ... 0x2d] = AS_IS, ['.'] = BACKSLASH,	  [0x2f ... 0x3a] = AS_IS,
-	[';'] = BACKSLASH,	 [0x3c ... 0x5b] = AS_IS, ['\\'] = BACKSLASH,
-	[0x5d ... 0x7e] = AS_IS,
+static const uint8_t byte_forms[256] = {
+    [0x00 ... 0x20] = DECIMAL, ['('] = BACKSLASH,  [')'] = BACKSLASH,	      ['.'] = BACKSLASH,
+    [';'] = BACKSLASH,	       ['\\'] = BACKSLASH, [0x7f ... 0xff] = DECIMAL,
 };
 
-/* Appends one label. text has room: the wire length is checked against 255 first. */
-static size_t append_label(const uint8_t *label, size_t len, char *text, size_t pos)
+/* Eight label bytes at once: true when all are written as they are (none below 0x21, above 0x7e,
+ * or one of ( ) . ; \). Each test is exact for "some byte is": (x - 0x01..) & ~x & 0x80.. is
+ * non-zero exactly when a byte of x is zero, and likewise for "below n" (n <= 128) and "above n"
+ * (n < 128). */
+static bool word_is_as_is(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t found = ((v - ones * 0x21) & ~v) | ((v + ones) | v);
+	static const uint8_t escaped[] = {'(', ')', '.', ';', '\\'};
+	for (size_t i = 0; i < sizeof(escaped); i++) {
+		uint64_t x = v ^ (ones * escaped[i]);
+		found |= (x - ones) & ~x;
+	}
+	return (found & highs) == 0;
+}
+
+/* Writes the label with its escapes from text[pos]; returns the end. */
+static size_t append_escaped(const uint8_t *label, size_t len, char *text, size_t pos)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = label[i];
@@ -55,6 +69,34 @@ static size_t append_label(const uint8_t *label, size_t len, char *text, size_t 
 			break;
 		}
 	}
+	return pos;
+}
+
+/* Appends one label and a dot. text has room: the wire length is checked against 255 first. */
+static size_t append_label(const uint8_t *label, size_t len, char *text, size_t pos)
+{
+	/* Most labels need no escape: check and copy them as they are, a word at a time when long.
+	 */
+	bool as_is = true;
+	if (len >= 8) {
+		uint64_t v;
+		for (size_t i = 0; as_is && i + 8 <= len; i += 8) {
+			memcpy(&v, label + i, 8);
+			as_is = word_is_as_is(v);
+			memcpy(text + pos + i, &v, 8);
+		}
+		memcpy(&v, label + len - 8, 8);
+		as_is = as_is && word_is_as_is(v);
+		memcpy(text + pos + len - 8, &v, 8);
+	} else {
+		uint8_t forms = AS_IS;
+		for (size_t i = 0; i < len; i++) {
+			text[pos + i] = (char)label[i];
+			forms |= byte_forms[label[i]];
+		}
+		as_is = forms == AS_IS;
+	}
+	pos = as_is ? pos + len : append_escaped(label, len, text, pos);
 	text[pos++] = '.';
 	return pos;
 }

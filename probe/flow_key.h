@@ -33,6 +33,9 @@ void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1]);
 size_t ipv4_text(const uint8_t a[4], char *out);
 size_t ipv6_text(const uint8_t a[16], char *out);
 
+/* The same without a NUL; out has room for ADDRESS_TEXT_MAX. */
+size_t address_text_unterminated(const uint8_t addr[16], char *out);
+
 /* Presentation form of a 16-byte address: dotted quad for IPv4-mapped, RFC 5952 otherwise. */
 size_t address_text(const uint8_t addr[16], char *out, size_t size);
 

@@ -34,17 +34,46 @@ static const bool plain_byte[256] = {
     [0x5d ... 0x7e] = true,
 };
 
-void json_string(struct json_writer *w, const char *text, size_t len)
+/* Eight bytes at once: true when none needs escaping (none below 0x20, above 0x7e, '"' or '\\').
+ * Each test is exact for "some byte is": (x - 0x01..) & ~x & 0x80.. is non-zero exactly when a
+ * byte of x is zero, and likewise for "below n" (n <= 128) and "above n" (n < 128). */
+static bool word_is_plain(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t below_space = (v - ones * 0x20) & ~v;
+	uint64_t above_tilde = (v + ones * (0x7f - 0x7e)) | v;
+	uint64_t quote = v ^ (ones * '"'), backslash = v ^ (ones * '\\');
+	uint64_t has_quote = (quote - ones) & ~quote,
+		 has_backslash = (backslash - ones) & ~backslash;
+	return ((below_space | above_tilde | has_quote | has_backslash) & highs) == 0;
+}
+
+char *json_put_string(char *out, const char *text, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* Worst case every byte becomes \u00XX: check once, then write without checks. */
-	if (len * 6 + 2 > w->size - w->len) {
-		w->overflow = true;
-		return;
-	}
-	char *out = w->buf + w->len;
 	*out++ = '"';
-	for (size_t i = 0; i < len; i++) {
+	size_t i = 0;
+	/* Most text (names in records) is plain: copy it a word at a time. */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, text + i, 8);
+		if (!word_is_plain(v))
+			break;
+		memcpy(out, &v, 8);
+		out += 8;
+	}
+	if (len >= 8 && i < len && i + 8 > len) {
+		/* The tail, as the last eight bytes: they overlap what was copied, which is plain.
+		 */
+		uint64_t v;
+		memcpy(&v, text + len - 8, 8);
+		if (word_is_plain(v)) {
+			memcpy(out - i + len - 8, &v, 8);
+			out += len - i;
+			i = len;
+		}
+	}
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 		if (plain_byte[c]) {
 			*out++ = (char)c;
@@ -59,7 +88,14 @@ void json_string(struct json_writer *w, const char *text, size_t len)
 		}
 	}
 	*out++ = '"';
-	w->len = (size_t)(out - w->buf);
+	return out;
+}
+
+void json_string(struct json_writer *w, const char *text, size_t len)
+{
+	char *out = json_reserve(w, JSON_STRING_MAX(len));
+	if (out)
+		json_commit(w, json_put_string(out, text, len));
 }
 
 void json_cstring(struct json_writer *w, const char *text)
@@ -67,27 +103,35 @@ void json_cstring(struct json_writer *w, const char *text)
 	json_string(w, text, strlen(text));
 }
 
-static const char two_digits[201] = "00010203040506070809101112131415161718192021222324252627282930"
-				    "31323334353637383940414243444546474849505152535455565758596061"
-				    "62636465666768697071727374757677787980818283848586878889909192"
-				    "93949596979899";
+const char json_two_digits[201] = "00010203040506070809101112131415161718192021222324252627282930"
+				  "31323334353637383940414243444546474849505152535455565758596061"
+				  "62636465666768697071727374757677787980818283848586878889909192"
+				  "93949596979899";
 
-void json_uint(struct json_writer *w, uint64_t value)
+char *json_put_uint_wide(char *out, uint64_t value)
 {
-	char digits[20];
+	char digits[JSON_UINT_MAX];
 	size_t n = sizeof(digits);
 	while (value >= 100) {
 		n -= 2;
-		memcpy(digits + n, two_digits + (value % 100) * 2, 2);
+		memcpy(digits + n, json_two_digits + (value % 100) * 2, 2);
 		value /= 100;
 	}
 	if (value >= 10) {
 		n -= 2;
-		memcpy(digits + n, two_digits + value * 2, 2);
+		memcpy(digits + n, json_two_digits + value * 2, 2);
 	} else {
 		digits[--n] = (char)('0' + value);
 	}
-	json_raw(w, digits + n, sizeof(digits) - n);
+	memcpy(out, digits + n, sizeof(digits) - n);
+	return out + sizeof(digits) - n;
+}
+
+void json_uint(struct json_writer *w, uint64_t value)
+{
+	char *out = json_reserve(w, JSON_UINT_MAX);
+	if (out)
+		json_commit(w, json_put_uint(out, value));
 }
 
 void json_comma(struct json_writer *w)

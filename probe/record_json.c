@@ -1,6 +1,7 @@
 /* The JSON record of one DNS message. Field order and names are documented in docs/records.md. */
 #include "record_json.h"
 
+#include <assert.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,198 +47,270 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 	}
 	memcpy(out, cache->text, 19);
 	out[19] = '.';
-	put_digits(out + 20, (uint64_t)(ns % NS_PER_SECOND), 9);
+	uint32_t fraction = (uint32_t)(ns % NS_PER_SECOND);
+	out[20] = (char)('0' + fraction / 100000000);
+	fraction %= 100000000;
+	for (int i = 0; i < 4; i++) {
+		memcpy(out + 27 - 2 * i, json_two_digits + 2 * (fraction % 100), 2);
+		fraction /= 100;
+	}
 	out[29] = 'Z';
 	out[30] = '\0';
 }
 
-/* Appends a string literal: the JSON around the values is written in whole pieces. */
-#define LIT(w, text) json_raw((w), (text), sizeof(text) - 1)
+/* The record is written in place (json_reserve) in three kinds of pieces, each reserved at its
+ * upper bound: everything but the question name and the answers, the question name, and each
+ * answer. These bounds cover the literal text (under 600 bytes), two addresses, the flow key, the
+ * mnemonics, the client subnet, the malformed reason and every number at its widest. */
+#define RECORD_FIXED_MAX 2048
+#define ANSWER_FIXED_MAX 256
+#define REASON_MAX	 64
 
-/* Text known to need no escaping (addresses, mnemonics, reasons), in quotes. */
-static void put_plain(struct json_writer *w, const char *text, size_t len)
+/* Copies a string literal and returns the end. */
+#define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
+
+/* Text known to need no escaping (mnemonics, reasons), in quotes. */
+static char *put_plain(char *p, const char *text, size_t len)
 {
-	LIT(w, "\"");
-	json_raw(w, text, len);
-	LIT(w, "\"");
+	*p++ = '"';
+	memcpy(p, text, len);
+	p += len;
+	*p++ = '"';
+	return p;
 }
 
-static void put_plain_cstring(struct json_writer *w, const char *text)
+static char *put_mnemonic(char *p, const char *text)
 {
-	put_plain(w, text, strlen(text));
+	return put_plain(p, text, strlen(text));
 }
 
-static void write_address(struct json_writer *w, const uint8_t addr[16])
+static char *put_address(char *p, const uint8_t addr[16])
 {
-	char text[ADDRESS_TEXT_MAX];
-	put_plain(w, text, address_text(addr, text, sizeof(text)));
+	*p++ = '"';
+	p += address_text_unterminated(addr, p);
+	*p++ = '"';
+	return p;
 }
 
-static void write_network(struct json_writer *w, const struct packet_info *p)
+static char *put_network(char *p, const struct packet_info *p_info)
 {
-	if (p->ip_protocol == 6)
-		LIT(w, ",\"network\":{\"transport\":\"tcp\"");
+	if (p_info->ip_protocol == 6)
+		p = PUT(p, ",\"network\":{\"transport\":\"tcp\"");
 	else
-		LIT(w, ",\"network\":{\"transport\":\"udp\"");
-	if (p->ip_version == 6)
-		LIT(w, ",\"type\":\"ipv6\"");
+		p = PUT(p, ",\"network\":{\"transport\":\"udp\"");
+	if (p_info->ip_version == 6)
+		p = PUT(p, ",\"type\":\"ipv6\"");
 	else
-		LIT(w, ",\"type\":\"ipv4\"");
-	if (p->vlan_count > 0) {
-		LIT(w, ",\"vlan\":{\"id\":");
-		json_uint(w, p->vlan_ids[0]);
-		LIT(w, "}");
+		p = PUT(p, ",\"type\":\"ipv4\"");
+	if (p_info->vlan_count > 0) {
+		p = PUT(p, ",\"vlan\":{\"id\":");
+		p = json_put_uint(p, p_info->vlan_ids[0]);
+		*p++ = '}';
 	}
-	if (p->vlan_count > 1) {
-		LIT(w, ",\"inner\":{\"vlan\":{\"id\":");
-		json_uint(w, p->vlan_ids[1]);
-		LIT(w, "}}");
+	if (p_info->vlan_count > 1) {
+		p = PUT(p, ",\"inner\":{\"vlan\":{\"id\":");
+		p = json_put_uint(p, p_info->vlan_ids[1]);
+		p = PUT(p, "}}");
 	}
-	LIT(w, "}");
+	*p++ = '}';
+	return p;
 }
 
-static void write_flags(struct json_writer *w, uint16_t flags)
+static char *put_flags(char *p, uint16_t flags)
 {
 	static const struct {
 		uint16_t bit;
-		const char *name;
+		char name[4];
 	} names[] = {
 	    {DNS_FLAG_AA, "\"AA\""}, {DNS_FLAG_TC, "\"TC\""}, {DNS_FLAG_RD, "\"RD\""},
 	    {DNS_FLAG_RA, "\"RA\""}, {DNS_FLAG_AD, "\"AD\""}, {DNS_FLAG_CD, "\"CD\""},
 	};
-	LIT(w, ",\"header_flags\":[");
-	bool first = true;
+	p = PUT(p, ",\"header_flags\":[");
+	char *first = p;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (flags & names[i].bit) {
-			if (!first)
-				LIT(w, ",");
-			json_raw(w, names[i].name, 4);
-			first = false;
+			if (p != first)
+				*p++ = ',';
+			memcpy(p, names[i].name, 4);
+			p += 4;
 		}
 	}
-	LIT(w, "]");
+	*p++ = ']';
+	return p;
 }
 
-static void write_answers(struct json_writer *w, const struct dns_message *m)
+/* The header fields of "dns", up to where the question goes. */
+static char *put_dns_header(char *p, const struct dns_message *m)
 {
 	char buf[DNS_MNEMONIC_MAX];
-	LIT(w, ",\"answers\":[");
-	for (size_t i = 0; i < m->answer_count; i++) {
-		const struct dns_answer *a = &m->answers[i];
-		if (i)
-			LIT(w, ",");
-		LIT(w, "{\"name\":");
-		json_string(w, dns_arena_text(m, a->name_offset), a->name_len);
-		LIT(w, ",\"type\":");
-		put_plain_cstring(w, dns_type_name(a->type, buf));
-		LIT(w, ",\"class\":");
-		put_plain_cstring(w, dns_class_name(a->class, buf));
-		LIT(w, ",\"ttl\":");
-		json_uint(w, a->ttl);
-		LIT(w, ",\"data\":");
-		json_string(w, dns_arena_text(m, a->data_offset), a->data_len);
-		LIT(w, "}");
-	}
-	LIT(w, "]");
-}
-
-static void write_dns(struct json_writer *w, const struct dns_message *m)
-{
-	char buf[DNS_MNEMONIC_MAX];
-	LIT(w, ",\"dns\":{\"id\":");
-	json_uint(w, m->id);
+	p = PUT(p, ",\"dns\":{\"id\":");
+	p = json_put_uint(p, m->id);
 	if (m->is_response)
-		LIT(w, ",\"type\":\"answer\",\"op_code\":");
+		p = PUT(p, ",\"type\":\"answer\",\"op_code\":");
 	else
-		LIT(w, ",\"type\":\"query\",\"op_code\":");
-	put_plain_cstring(w, dns_opcode_name(m->opcode, buf));
-	write_flags(w, m->flags);
+		p = PUT(p, ",\"type\":\"query\",\"op_code\":");
+	p = put_mnemonic(p, dns_opcode_name(m->opcode, buf));
+	p = put_flags(p, m->flags);
 	if (m->is_response) {
-		LIT(w, ",\"response_code\":");
-		put_plain_cstring(w, dns_rcode_name(m->rcode, buf));
+		p = PUT(p, ",\"response_code\":");
+		p = put_mnemonic(p, dns_rcode_name(m->rcode, buf));
 	}
-	if (m->has_question) {
-		LIT(w, ",\"question\":{\"name\":");
-		json_string(w, m->qname, m->qname_len);
-		LIT(w, ",\"type\":");
-		put_plain_cstring(w, dns_type_name(m->qtype, buf));
-		LIT(w, ",\"class\":");
-		put_plain_cstring(w, dns_class_name(m->qclass, buf));
-		LIT(w, "}");
-	}
-	if (m->answer_count > 0)
-		write_answers(w, m);
-	LIT(w, "}");
+	return p;
 }
 
-static void write_edns(struct json_writer *w, const struct dns_message *m)
+/* A mnemonic in quotes: its padded text is copied whole (the room is reserved), then cut. */
+static char *put_quoted_mnemonic(char *p, const struct dns_mnemonic *m)
 {
-	LIT(w, ",\"edns\":{\"udp_size\":");
-	json_uint(w, m->edns_udp_size);
-	if (m->edns_do)
-		LIT(w, ",\"do\":true,\"version\":");
-	else
-		LIT(w, ",\"do\":false,\"version\":");
-	json_uint(w, m->edns_version);
-	if (m->ecs[0]) {
-		LIT(w, ",\"ecs\":");
-		put_plain_cstring(w, m->ecs);
-	}
-	LIT(w, "}");
+	*p++ = '"';
+	memcpy(p, m->text, DNS_MNEMONIC_MAX);
+	p += m->len;
+	*p++ = '"';
+	return p;
 }
 
-static void write_dnsprobe(struct json_writer *w, const struct dns_record *r)
+static char *put_type_and_class(char *p, uint16_t type, uint16_t class)
+{
+	struct dns_mnemonic buf;
+	p = PUT(p, ",\"type\":");
+	p = put_quoted_mnemonic(p, dns_type_mnemonic(type, &buf));
+	p = PUT(p, ",\"class\":");
+	return put_quoted_mnemonic(p, dns_class_mnemonic(class, &buf));
+}
+
+static void write_question(struct json_writer *w, const struct dns_message *m)
+{
+	char *p = json_reserve(w, JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
+	if (!p)
+		return;
+	char *start = p;
+	p = PUT(p, ",\"question\":{\"name\":");
+	p = json_put_string(p, m->qname, m->qname_len);
+	p = put_type_and_class(p, m->qtype, m->qclass);
+	*p++ = '}';
+	assert((size_t)(p - start) <= JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
+	json_commit(w, p);
+}
+
+static void write_answer(struct json_writer *w, const struct dns_message *m,
+			 const struct dns_answer *a, bool first)
+{
+	size_t room =
+	    JSON_STRING_MAX(a->name_len) + JSON_STRING_MAX(a->data_len) + ANSWER_FIXED_MAX;
+	char *p = json_reserve(w, room);
+	if (!p)
+		return;
+	char *start = p;
+	p = first ? PUT(p, ",\"answers\":[{\"name\":") : PUT(p, ",{\"name\":");
+	p = json_put_string(p, dns_arena_text(m, a->name_offset), a->name_len);
+	p = put_type_and_class(p, a->type, a->class);
+	p = PUT(p, ",\"ttl\":");
+	p = json_put_uint(p, a->ttl);
+	p = PUT(p, ",\"data\":");
+	p = json_put_string(p, dns_arena_text(m, a->data_offset), a->data_len);
+	*p++ = '}';
+	assert((size_t)(p - start) <= room);
+	json_commit(w, p);
+}
+
+static char *put_edns(char *p, const struct dns_message *m)
+{
+	p = PUT(p, ",\"edns\":{\"udp_size\":");
+	p = json_put_uint(p, m->edns_udp_size);
+	if (m->edns_do)
+		p = PUT(p, ",\"do\":true,\"version\":");
+	else
+		p = PUT(p, ",\"do\":false,\"version\":");
+	p = json_put_uint(p, m->edns_version);
+	if (m->ecs[0]) {
+		p = PUT(p, ",\"ecs\":");
+		p = put_plain(p, m->ecs, strnlen(m->ecs, DNS_ECS_TEXT_MAX));
+	}
+	*p++ = '}';
+	return p;
+}
+
+static char *put_dnsprobe(char *p, const struct dns_record *r)
 {
 	const struct dns_message *m = r->message;
-	char hex[FLOW_KEY_LEN * 2 + 1];
-	flow_key_hex(r->key, hex);
-	LIT(w, ",\"dnsprobe\":{\"flow_key\":");
-	put_plain(w, hex, FLOW_KEY_LEN * 2);
+	p = PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
+	flow_key_hex(r->key, p);
+	p += FLOW_KEY_LEN * 2;
 	if (r->sender_is_a)
-		LIT(w, ",\"direction\":\"a_to_b\",\"size\":");
+		p = PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
 	else
-		LIT(w, ",\"direction\":\"b_to_a\",\"size\":");
-	json_uint(w, r->dns_size);
-	LIT(w, ",\"counts\":{\"qd\":");
-	json_uint(w, m->qdcount);
-	LIT(w, ",\"an\":");
-	json_uint(w, m->ancount);
-	LIT(w, ",\"ns\":");
-	json_uint(w, m->nscount);
-	LIT(w, ",\"ar\":");
-	json_uint(w, m->arcount);
-	LIT(w, "}");
+		p = PUT(p, "\",\"direction\":\"b_to_a\",\"size\":");
+	p = json_put_uint(p, r->dns_size);
+	p = PUT(p, ",\"counts\":{\"qd\":");
+	p = json_put_uint(p, m->qdcount);
+	p = PUT(p, ",\"an\":");
+	p = json_put_uint(p, m->ancount);
+	p = PUT(p, ",\"ns\":");
+	p = json_put_uint(p, m->nscount);
+	p = PUT(p, ",\"ar\":");
+	p = json_put_uint(p, m->arcount);
+	*p++ = '}';
 	if (m->has_edns)
-		write_edns(w, m);
+		p = put_edns(p, m);
 	if (m->answers_omitted) {
-		LIT(w, ",\"answers_omitted\":");
-		json_uint(w, m->answers_omitted);
+		p = PUT(p, ",\"answers_omitted\":");
+		p = json_put_uint(p, m->answers_omitted);
 	}
 	if (m->malformed) {
-		LIT(w, ",\"malformed\":");
-		put_plain_cstring(w, m->malformed);
+		p = PUT(p, ",\"malformed\":");
+		p = put_plain(p, m->malformed, strnlen(m->malformed, REASON_MAX));
 	}
-	LIT(w, "}");
+	return PUT(p, "}}");
+}
+
+/* Everything before the question: time, endpoints, network, DNS header. */
+static void write_head(struct json_writer *w, struct timestamp_cache *cache,
+		       const struct dns_record *r)
+{
+	char *p = json_reserve(w, RECORD_FIXED_MAX);
+	if (!p)
+		return;
+	char *start = p;
+	p = PUT(p, "{\"@timestamp\":\"");
+	timestamp_format(cache, r->timestamp_ns, p);
+	p += TIMESTAMP_TEXT_LEN;
+	p = PUT(p, "\",\"source\":{\"ip\":");
+	p = put_address(p, r->packet->src_addr);
+	p = PUT(p, ",\"port\":");
+	p = json_put_uint(p, r->packet->src_port);
+	p = PUT(p, "},\"destination\":{\"ip\":");
+	p = put_address(p, r->packet->dst_addr);
+	p = PUT(p, ",\"port\":");
+	p = json_put_uint(p, r->packet->dst_port);
+	*p++ = '}';
+	p = put_network(p, r->packet);
+	p = put_dns_header(p, r->message);
+	assert((size_t)(p - start) <= RECORD_FIXED_MAX);
+	json_commit(w, p);
+}
+
+/* What follows the answers: the end of "dns" and the "dnsprobe" object. */
+static void write_tail(struct json_writer *w, const struct dns_record *r)
+{
+	char *p = json_reserve(w, RECORD_FIXED_MAX);
+	if (!p)
+		return;
+	char *start = p;
+	if (r->message->answer_count > 0)
+		*p++ = ']';
+	*p++ = '}';
+	p = put_dnsprobe(p, r);
+	assert((size_t)(p - start) <= RECORD_FIXED_MAX);
+	json_commit(w, p);
 }
 
 void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
 			const struct dns_record *r)
 {
-	char ts[TIMESTAMP_TEXT_LEN + 1];
-	timestamp_format(cache, r->timestamp_ns, ts);
-	LIT(w, "{\"@timestamp\":");
-	put_plain(w, ts, TIMESTAMP_TEXT_LEN);
-	LIT(w, ",\"source\":{\"ip\":");
-	write_address(w, r->packet->src_addr);
-	LIT(w, ",\"port\":");
-	json_uint(w, r->packet->src_port);
-	LIT(w, "},\"destination\":{\"ip\":");
-	write_address(w, r->packet->dst_addr);
-	LIT(w, ",\"port\":");
-	json_uint(w, r->packet->dst_port);
-	LIT(w, "}");
-	write_network(w, r->packet);
-	write_dns(w, r->message);
-	write_dnsprobe(w, r);
-	LIT(w, "}");
+	const struct dns_message *m = r->message;
+	write_head(w, cache, r);
+	if (m->has_question)
+		write_question(w, m);
+	for (size_t i = 0; i < m->answer_count; i++)
+		write_answer(w, m, &m->answers[i], i == 0);
+	write_tail(w, r);
 }

@@ -201,6 +201,27 @@ static void names_are_escaped(void **state)
 	assert_string_equal(dns_class_name(message.qclass, buf), "CH");
 	assert_string_equal(dns_type_name(28, buf), "AAAA");
 
+	/* Labels of eight bytes or more are checked a word at a time: escapes in the first word, in
+	 * the overlapping tail, and none at all. */
+	struct builder long_labels = {0};
+	put_dns_header(&long_labels, 5, 0, 1, 0, 0, 0);
+	put(&long_labels,
+	    "\x0b"
+	    "a;cdefghijk",
+	    12);
+	put(&long_labels,
+	    "\x11"
+	    "abcdefghijklmnop(",
+	    18);
+	put(&long_labels,
+	    "\x08"
+	    "abcdefgh",
+	    9),
+	    put8(&long_labels, 0);
+	put16(&long_labels, 1), put16(&long_labels, 1);
+	assert_true(dns_parse(parser, long_labels.bytes, long_labels.len, false, &message));
+	assert_string_equal(message.qname, "a\\;cdefghijk.abcdefghijklmnop\\(.abcdefgh");
+
 	struct builder root = {0};
 	put_dns_header(&root, 5, 0, 1, 0, 0, 0);
 	put8(&root, 0), put16(&root, 2), put16(&root, 1);

@@ -1,8 +1,10 @@
 /* Unit tests of the direction-normalised flow key against the layout in DESIGN.md. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -113,6 +115,48 @@ static void text_and_hex_forms(void **state)
 	assert_string_equal(text, "tcp [2001:db8::1]:53 [2001:db8::2]:853");
 }
 
+/* Address text must read exactly as glibc's inet_ntop writes it: every octet value, and IPv6
+ * addresses with zero groups at every place and length (RFC 5952 4.2 picks the first longest run;
+ * glibc also writes IPv4-compatible addresses as ::a.b.c.d). Each address is checked with a buffer
+ * that holds just ADDRESS_TEXT_MAX bytes, so that a write past it shows under AddressSanitizer. */
+static void address_text_matches_inet_ntop(void **state)
+{
+	(void)state;
+	char *ours = malloc(ADDRESS_TEXT_MAX);
+	char theirs[INET6_ADDRSTRLEN];
+	assert_non_null(ours);
+	uint8_t a[16] = {0};
+	a[10] = a[11] = 0xff;
+	for (unsigned v = 0; v < 256; v++) {
+		a[12] = (uint8_t)v, a[13] = (uint8_t)(255 - v), a[14] = (uint8_t)(v * 7), a[15] = 9;
+		assert_non_null(inet_ntop(AF_INET, a + 12, theirs, sizeof(theirs)));
+		assert_int_equal(address_text(a, ours, ADDRESS_TEXT_MAX), strlen(theirs));
+		assert_string_equal(ours, theirs);
+	}
+	srand(7);
+	for (unsigned zero_groups = 0; zero_groups < 256; zero_groups++) {
+		for (int round = 0; round < 20; round++) {
+			for (int g = 0; g < 8; g++) {
+				unsigned value = (unsigned)rand();
+				/* Groups of every width: 1 to 4 hex digits, and ffff. */
+				value >>= (unsigned)rand() % 4 * 4;
+				value = round == 0 ? 0xffff : value & 0xffff;
+				if (zero_groups & (1u << g))
+					value = 0;
+				a[2 * g] = (uint8_t)(value >> 8), a[2 * g + 1] = (uint8_t)value;
+			}
+			if (round == 1)
+				a[10] = a[11] =
+				    0xff; /* IPv4-mapped when the groups before are zero */
+			assert_non_null(inet_ntop(AF_INET6, a, theirs, sizeof(theirs)));
+			size_t n = ipv6_text(a, ours);
+			ours[n] = '\0';
+			assert_string_equal(ours, theirs);
+		}
+	}
+	free(ours);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +165,7 @@ int main(void)
 	    cmocka_unit_test(different_flows_differ),
 	    cmocka_unit_test(same_address_ordered_by_port),
 	    cmocka_unit_test(text_and_hex_forms),
+	    cmocka_unit_test(address_text_matches_inet_ntop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@ struct lane {
 	atomic_bool stop;
 	struct capture_drops drops; /* written by the lane's own loop */
 	int64_t next_publish_ns;
+	int64_t first_burst_ns, last_burst_ns; /* ends of the first and last bursts with packets */
 
 	/* Copies for the control loop, guarded by lock. Only this lane's loop and the control loop
 	 * take it, so no two workers ever share it. */
@@ -204,6 +205,11 @@ void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
 	if (claimed > received && lane->runner->options.count != 0)
 		atomic_fetch_add(&lane->runner->budget, claimed - received);
 	worker_end_burst(lane->worker);
+	if (received > 0) {
+		lane->last_burst_ns = monotonic_ns(CLOCK_MONOTONIC);
+		if (lane->first_burst_ns == 0)
+			lane->first_burst_ns = lane->last_burst_ns;
+	}
 	int64_t now = monotonic_ns(CLOCK_MONOTONIC_COARSE);
 	if (now >= lane->next_publish_ns) {
 		lane_publish(lane);
@@ -335,9 +341,9 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 		",\"capture\":{\"drop_source\":\"%s\",\"received\":%" PRIu64
 		",\"kernel_dropped\":%" PRIu64 ",\"interface_dropped\":%" PRIu64
 		",\"nic_missed\":%" PRIu64 ",\"nic_errors\":%" PRIu64 ",\"nic_no_mbuf\":%" PRIu64
-		"}}\n",
+		",\"elapsed_s\":%.6f,\"receiving_s\":%.6f}}\n",
 		source_names[d->source], d->received, d->kernel_dropped, d->interface_dropped,
-		d->nic_missed, d->nic_errors, d->nic_no_mbuf);
+		d->nic_missed, d->nic_errors, d->nic_no_mbuf, t->elapsed_s, t->receiving_s);
 	free(text);
 	rc = ferror(out) ? -1 : 0;
 	if (fclose(out) != 0)
@@ -351,6 +357,7 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 static void gather_final(struct runner *r, struct runner_totals *t)
 {
 	memset(t, 0, sizeof(*t));
+	int64_t first = 0, last = 0;
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		struct lane *lane = &r->lanes[i];
 		struct sink_counters s;
@@ -360,7 +367,12 @@ static void gather_final(struct runner *r, struct runner_totals *t)
 		t->sink.failed += s.failed;
 		t->sink.in_flight += s.in_flight;
 		capture_drops_add(&t->drops, &lane->drops);
+		if (lane->first_burst_ns && (!first || lane->first_burst_ns < first))
+			first = lane->first_burst_ns;
+		if (lane->last_burst_ns > last)
+			last = lane->last_burst_ns;
 	}
+	t->receiving_s = (double)(last - first) / NS_PER_SECOND;
 }
 
 static int close_sinks(struct runner *r)

@@ -40,7 +40,8 @@ struct runner_totals {
 	struct counters counters;
 	struct sink_counters sink;
 	struct capture_drops drops;
-	double elapsed_s;
+	double elapsed_s;   /* since the lanes started */
+	double receiving_s; /* from the first burst with packets to the last, over all lanes */
 };
 
 struct runner_options {

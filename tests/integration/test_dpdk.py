@@ -198,6 +198,9 @@ def test_net_pcap_records_equal_replay_of_the_corpus_capture(dpdk_bin, tmp_path)
     frames = count_packets(path)
     s = json.loads(summary.read_text())
     assert s['packets'] == frames and s['balanced'] is True
+    # The time with traffic lies within the run: from the first burst to the last.
+    elapsed, receiving = s['capture'].pop('elapsed_s'), s['capture'].pop('receiving_s')
+    assert 0 < receiving <= elapsed, s['capture']
     assert s['capture'] == {'drop_source': 'nic', 'received': frames, 'kernel_dropped': 0,
                             'interface_dropped': 0, 'nic_missed': 0, 'nic_errors': 0,
                             'nic_no_mbuf': 0}

@@ -1,4 +1,6 @@
-/* Offline replay of pcap and pcapng files through libpcap, with nanosecond timestamps. */
+/* Offline replay of pcap and pcapng files, with nanosecond timestamps. libpcap opens every file;
+ * classic pcap files in regular files are then read in blocks (pcap_blocks.c), the rest through
+ * libpcap. */
 #include "pcap_file.h"
 
 #include <errno.h>
@@ -7,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "pcap_blocks.h"
 
 struct pcap_file {
 	pcap_t *handle;
@@ -107,6 +111,8 @@ int pcap_file_open(struct capture *capture, const char *path, char *err, size_t 
 		explain_open_failure(path, pcap_error, err, err_size);
 		return -1;
 	}
+	if (pcap_blocks_open(capture, handle))
+		return 0;
 	struct pcap_file *f = calloc(1, sizeof(*f));
 	if (!f) {
 		pcap_close(handle);

@@ -1,4 +1,5 @@
-/* Offline replay of pcap and pcapng files through libpcap. */
+/* Offline replay of pcap and pcapng files: through libpcap, or read in blocks (pcap_blocks.c) for
+ * classic pcap files. */
 #ifndef DNSPROBE_PCAP_FILE_H
 #define DNSPROBE_PCAP_FILE_H
 

@@ -96,24 +96,26 @@ static void fill_tables(void)
 	}
 }
 
-const struct dns_mnemonic *dns_type_mnemonic(uint16_t type, struct dns_mnemonic *buf)
+/* The table's entry for a code below TABLED_CODES; any other named into buf. */
+static const struct dns_mnemonic *lookup(const struct dns_mnemonic *table, uint16_t code,
+					 const char *(*name)(uint16_t, char *),
+					 struct dns_mnemonic *buf)
 {
-	if (type < TABLED_CODES) {
+	if (code < TABLED_CODES) {
 		pthread_once(&tables_once, fill_tables);
-		return &type_table[type];
+		return &table[code];
 	}
 	char text[DNS_MNEMONIC_MAX];
-	fill(buf, dns_type_name(type, text));
+	fill(buf, name(code, text));
 	return buf;
+}
+
+const struct dns_mnemonic *dns_type_mnemonic(uint16_t type, struct dns_mnemonic *buf)
+{
+	return lookup(type_table, type, dns_type_name, buf);
 }
 
 const struct dns_mnemonic *dns_class_mnemonic(uint16_t class, struct dns_mnemonic *buf)
 {
-	if (class < TABLED_CODES) {
-		pthread_once(&tables_once, fill_tables);
-		return &class_table[class];
-	}
-	char text[DNS_MNEMONIC_MAX];
-	fill(buf, dns_class_name(class, text));
-	return buf;
+	return lookup(class_table, class, dns_class_name, buf);
 }

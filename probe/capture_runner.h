@@ -41,7 +41,8 @@ struct runner_totals {
 	struct sink_counters sink;
 	struct capture_drops drops;
 	double elapsed_s;   /* since the lanes started */
-	double receiving_s; /* from the first burst with packets to the last, over all lanes */
+	double receiving_s; /* from the end of the first burst with packets to the end of the last,
+			     * over all lanes */
 };
 
 struct runner_options {

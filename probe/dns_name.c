@@ -14,7 +14,7 @@ const char *dns_name_status_text(enum dns_name_status status)
 	case DNS_NAME_TRUNCATED:
 		return "name runs past the end of the message";
 	case DNS_NAME_BAD_POINTER:
-		return "compression pointer does not point backwards";
+		return "compression pointer does not point backwards, or points at the message ID";
 	case DNS_NAME_BAD_LABEL:
 		return "unsupported label type";
 	case DNS_NAME_TOO_LONG:

@@ -12,7 +12,7 @@
 enum dns_name_status {
 	DNS_NAME_OK,
 	DNS_NAME_TRUNCATED,   /* runs past the end of the message */
-	DNS_NAME_BAD_POINTER, /* a compression pointer that does not point backwards */
+	DNS_NAME_BAD_POINTER, /* a pointer that does not point backwards, or at offset 0 */
 	DNS_NAME_BAD_LABEL,   /* label type 0x40 or 0x80 */
 	DNS_NAME_TOO_LONG     /* more than 255 octets */
 };

@@ -182,9 +182,11 @@ static bool read_opt(const uint8_t *msg, size_t owner, const uint8_t *rr, size_t
 static bool keep_answer(const uint8_t *msg, size_t len, size_t owner, size_t rdata,
 			const uint8_t *rr, struct dns_message *out)
 {
+	size_t rdlength = bytes_be16(rr + 8);
+	/* An answer left out of the record must still read as ldns reads it. */
 	if (out->answer_count == DNS_MAX_ANSWERS) {
 		out->answers_omitted++;
-		return true;
+		return dns_rdata_reads_like_ldns(msg, rdata, rdlength, bytes_be16(rr));
 	}
 	struct dns_answer *a = &out->answers[out->answer_count];
 	struct dns_text_arena *arena = out->arena;
@@ -202,10 +204,9 @@ static bool keep_answer(const uint8_t *msg, size_t len, size_t owner, size_t rda
 	a->type = bytes_be16(rr);
 	a->class = bytes_be16(rr + 2);
 	a->ttl = bytes_be32(rr + 4);
-	size_t rdlength = bytes_be16(rr + 8);
 	if (!dns_arena_put(arena, name_text, name_len, &a->name_offset)) {
 		out->answers_omitted++;
-		return true;
+		return dns_rdata_reads_like_ldns(msg, rdata, rdlength, a->type);
 	}
 	a->name_len = (uint32_t)name_len;
 	enum dns_rdata_status status =

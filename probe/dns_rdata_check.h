@@ -9,7 +9,8 @@
 
 /* True when the RDATA at msg[offset, offset + rdlength) reads, the way ldns_wire2rdf reads a record
  * of this type, to exactly its end with every name within it. False leaves the message to ldns:
- * either it fails there too or it reads the records differently. The caller has checked that the
+ * it fails there too, reads the records differently, or has a field type this check does not
+ * know (SVCB and HTTPS parameters, AMTRELAY). The caller has checked that the
  * RDATA lies inside msg. */
 bool dns_rdata_reads_like_ldns(const uint8_t *msg, size_t offset, size_t rdlength, uint16_t type);
 

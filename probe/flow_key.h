@@ -29,7 +29,8 @@ void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1]);
 /* "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" and a NUL. */
 #define ADDRESS_TEXT_MAX 46
 
-/* An IPv4 or IPv6 address as text, without a NUL; out has room for ADDRESS_TEXT_MAX. */
+/* An IPv4 or IPv6 address as text, without a NUL; out has room for ADDRESS_TEXT_MAX, and up to
+ * three bytes past the text may be written (copies of fixed size are quicker). */
 size_t ipv4_text(const uint8_t a[4], char *out);
 size_t ipv6_text(const uint8_t a[16], char *out);
 

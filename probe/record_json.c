@@ -69,7 +69,7 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 /* Copies a string literal and returns the end. */
 #define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
 
-/* Text known to need no escaping (mnemonics, reasons), in quotes. */
+/* Text known to need no escaping (mnemonics, client subnets, reasons), in quotes. */
 static char *put_plain(char *p, const char *text, size_t len)
 {
 	*p++ = '"';

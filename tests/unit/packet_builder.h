@@ -8,7 +8,7 @@
 #include <string.h>
 
 struct builder {
-	uint8_t bytes[2048];
+	uint8_t bytes[8192];
 	size_t len;
 };
 

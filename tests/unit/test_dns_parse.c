@@ -163,6 +163,33 @@ static void bad_pointer_in_authority_rdata(void **state)
 	assert_null(message.malformed);
 }
 
+/* Answers beyond what a record keeps are counted as omitted, but a broken one among them still
+ * makes the message malformed (ldns, the parser of record, refuses the whole message). */
+static void broken_answer_past_the_kept_ones(void **state)
+{
+	(void)state;
+	static struct builder b;
+	memset(&b, 0, sizeof(b));
+	put_dns_header(&b, 8, 0x8180, 1, DNS_MAX_ANSWERS + 1, 0, 0);
+	put8(&b, 1), put8(&b, 'a'), put8(&b, 0);
+	put16(&b, 1), put16(&b, 1);
+	for (int i = 0; i <= DNS_MAX_ANSWERS; i++) {
+		bool last = i == DNS_MAX_ANSWERS;
+		put16(&b, 0xc00c), put16(&b, 1), put16(&b, 1), put16(&b, 0), put16(&b, 60);
+		put16(&b, last ? 3 : 4); /* an A record of three bytes */
+		put(&b, "\xc0\x00\x02\x01", last ? 3 : 4);
+	}
+	assert_true(dns_parse(parser, b.bytes, b.len, false, &message));
+	assert_string_equal(message.malformed, "answer_truncated");
+
+	b.bytes[b.len - 4] = 4; /* the last RDLENGTH, low byte */
+	put8(&b, 1);
+	assert_true(dns_parse(parser, b.bytes, b.len, false, &message));
+	assert_null(message.malformed);
+	assert_int_equal(message.answer_count, DNS_MAX_ANSWERS);
+	assert_int_equal(message.answers_omitted, 1);
+}
+
 static void shorter_than_a_header(void **state)
 {
 	(void)state;
@@ -251,6 +278,7 @@ int main(void)
 	    cmocka_unit_test(extended_rcode),
 	    cmocka_unit_test(compression_loop_is_malformed_not_endless),
 	    cmocka_unit_test(bad_pointer_in_authority_rdata),
+	    cmocka_unit_test(broken_answer_past_the_kept_ones),
 	    cmocka_unit_test(shorter_than_a_header),
 	    cmocka_unit_test(counts_larger_than_the_message),
 	    cmocka_unit_test(names_are_escaped),

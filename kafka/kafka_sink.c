@@ -11,6 +11,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "cache_line.h"
+
 #define METADATA_WAIT_MS 250
 /* "All brokers down" is reported once, after every broker failed its first connection attempt.
  * librdkafka tries again after 100 ms, then backs off, and each try takes the next address of a
@@ -316,7 +318,7 @@ static int wait_for_cluster(struct kafka_sink *s, const struct kafka_sink_config
 int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, char *err,
 		    size_t err_size)
 {
-	struct kafka_sink *s = calloc(1, sizeof(*s));
+	struct kafka_sink *s = cache_line_calloc(sizeof(*s));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	if (!s || !conf) {
 		free(s);

@@ -11,6 +11,7 @@
 
 #include "signals.h"
 #include "sink_shared_file.h"
+#include "cache_line.h"
 
 #define CONTROL_TICK_MS	   20
 #define PUBLISH_EVERY_NS   (20 * 1000000LL)
@@ -19,7 +20,7 @@
 #define WORKER_PLACEHOLDER "{worker}"
 
 struct lane {
-	struct runner *runner;
+	_Alignas(CACHE_LINE_SIZE) struct runner *runner; /* each lane on lines of its own */
 	struct worker *worker;
 	struct sink sink;
 	bool sink_open;
@@ -99,7 +100,7 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 			 RUNNER_MAX_LANES);
 		return -1;
 	}
-	struct runner *r = calloc(1, sizeof(*r) + o->lanes * sizeof(struct lane));
+	struct runner *r = cache_line_calloc(sizeof(*r) + o->lanes * sizeof(struct lane));
 	if (!r) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
@@ -114,7 +115,7 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 		r->lanes[i].runner = r;
 	}
 	/* Several workers writing one file or stdout share it through per-worker buffers. */
-	if (o->lanes > 1 && !o->sink->brokers && !per_worker_files(o->sink) &&
+	if (o->lanes > 1 && !o->sink->brokers && !o->sink->discard && !per_worker_files(o->sink) &&
 	    shared_file_open(&r->shared_file, o->sink, err, err_size) != 0) {
 		runner_abandon(r);
 		return -1;

@@ -15,6 +15,7 @@
 #include "dns_rdata.h"
 #include "dns_rdata_check.h"
 #include "flow_key.h"
+#include "cache_line.h"
 
 #define TEXT_ARENA_SIZE (1024 * 1024)
 #define EDNS_OPTION_ECS 8
@@ -29,11 +30,11 @@ struct dns_parser {
 
 struct dns_parser *dns_parser_new(void)
 {
-	struct dns_parser *parser = calloc(1, sizeof(*parser));
+	struct dns_parser *parser = cache_line_calloc(sizeof(*parser));
 	if (!parser)
 		return NULL;
 	parser->rdata_text = ldns_buffer_new(4096);
-	parser->arena.bytes = malloc(TEXT_ARENA_SIZE);
+	parser->arena.bytes = cache_line_calloc(TEXT_ARENA_SIZE);
 	parser->arena.size = TEXT_ARENA_SIZE;
 	if (!parser->rdata_text || !parser->arena.bytes) {
 		dns_parser_free(parser);

@@ -7,6 +7,7 @@
 #include "chunk_pool.h"
 #include "flow_table.h"
 #include "range_set.h"
+#include "cache_line.h"
 
 #define MAX_DATAGRAM 65535
 /* version, protocol, source, destination, identification */
@@ -31,7 +32,7 @@ struct ip_reassembly {
 struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limits,
 					struct counters *counters)
 {
-	struct ip_reassembly *r = calloc(1, sizeof(*r));
+	struct ip_reassembly *r = cache_line_calloc(sizeof(*r));
 	if (!r)
 		return NULL;
 	r->limits = *limits;

@@ -61,7 +61,8 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 /* The record is written in place (json_reserve) in three kinds of pieces, each reserved at its
  * upper bound: everything but the question name and the answers, the question name, and each
  * answer. These bounds cover the literal text (under 600 bytes), two addresses, the flow key, the
- * mnemonics, the client subnet, the malformed reason and every number at its widest. */
+ * mnemonics, the client subnet, the malformed reason and every number at its widest. Each piece
+ * asserts that it stayed within its reservation (until json_commit, w->len is where it began). */
 #define RECORD_FIXED_MAX 2048
 #define ANSWER_FIXED_MAX 256
 #define REASON_MAX	 64
@@ -182,12 +183,11 @@ static void write_question(struct json_writer *w, const struct dns_message *m)
 	char *p = json_reserve(w, JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
 	if (!p)
 		return;
-	char *start = p;
 	p = PUT(p, ",\"question\":{\"name\":");
 	p = json_put_string(p, m->qname, m->qname_len);
 	p = put_type_and_class(p, m->qtype, m->qclass);
 	*p++ = '}';
-	assert((size_t)(p - start) <= JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
+	assert((size_t)(p - (w->buf + w->len)) <= JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
 	json_commit(w, p);
 }
 
@@ -199,7 +199,6 @@ static void write_answer(struct json_writer *w, const struct dns_message *m,
 	char *p = json_reserve(w, room);
 	if (!p)
 		return;
-	char *start = p;
 	p = first ? PUT(p, ",\"answers\":[{\"name\":") : PUT(p, ",{\"name\":");
 	p = json_put_string(p, dns_arena_text(m, a->name_offset), a->name_len);
 	p = put_type_and_class(p, a->type, a->class);
@@ -208,7 +207,7 @@ static void write_answer(struct json_writer *w, const struct dns_message *m,
 	p = PUT(p, ",\"data\":");
 	p = json_put_string(p, dns_arena_text(m, a->data_offset), a->data_len);
 	*p++ = '}';
-	assert((size_t)(p - start) <= room);
+	assert((size_t)(p - (w->buf + w->len)) <= room);
 	json_commit(w, p);
 }
 
@@ -269,7 +268,6 @@ static void write_head(struct json_writer *w, struct timestamp_cache *cache,
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;
-	char *start = p;
 	p = PUT(p, "{\"@timestamp\":\"");
 	timestamp_format(cache, r->timestamp_ns, p);
 	p += TIMESTAMP_TEXT_LEN;
@@ -284,7 +282,7 @@ static void write_head(struct json_writer *w, struct timestamp_cache *cache,
 	*p++ = '}';
 	p = put_network(p, r->packet);
 	p = put_dns_header(p, r->message);
-	assert((size_t)(p - start) <= RECORD_FIXED_MAX);
+	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
 	json_commit(w, p);
 }
 
@@ -294,12 +292,11 @@ static void write_tail(struct json_writer *w, const struct dns_record *r)
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;
-	char *start = p;
 	if (r->message->answer_count > 0)
 		*p++ = ']';
 	*p++ = '}';
 	p = put_dnsprobe(p, r);
-	assert((size_t)(p - start) <= RECORD_FIXED_MAX);
+	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
 	json_commit(w, p);
 }
 

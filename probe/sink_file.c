@@ -1,5 +1,6 @@
 /* The file sink: one record per line, to stdout or to a file that appears only when complete. */
 #include "sink.h"
+#include "cache_line.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -158,7 +159,7 @@ static int open_in_place(struct file_sink *s, const char *path, char *err, size_
 
 int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size)
 {
-	struct file_sink *s = calloc(1, sizeof(*s));
+	struct file_sink *s = cache_line_calloc(sizeof(*s));
 	if (!s) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
@@ -174,7 +175,7 @@ int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_si
 		file_free(s);
 		return -1;
 	}
-	s->buffer = malloc(FILE_BUFFER_SIZE);
+	s->buffer = cache_line_calloc(FILE_BUFFER_SIZE);
 	if (s->buffer)
 		setvbuf(s->out, s->buffer, _IOFBF, FILE_BUFFER_SIZE);
 	sink->ops = &file_sink_ops;

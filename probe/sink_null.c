@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "sink.h"
+#include "cache_line.h"
 
 struct null_sink {
 	uint64_t accepted;
@@ -55,7 +56,7 @@ static const struct sink_ops null_sink_ops = {
 
 int sink_null_open(struct sink *sink, char *err, size_t err_size)
 {
-	struct null_sink *s = calloc(1, sizeof(*s));
+	struct null_sink *s = cache_line_calloc(sizeof(*s));
 	if (!s) {
 		snprintf(err, err_size, "out of memory");
 		return -1;

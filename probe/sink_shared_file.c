@@ -1,5 +1,6 @@
 /* One output file for several workers: per-worker record buffers flushed under one mutex. */
 #include "sink_shared_file.h"
+#include "cache_line.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -149,7 +150,7 @@ int shared_file_open(struct shared_file **out, const struct sink_options *o, cha
 
 int shared_file_sink(struct shared_file *shared, struct sink *out, char *err, size_t err_size)
 {
-	struct worker_buffer *b = calloc(1, sizeof(*b));
+	struct worker_buffer *b = cache_line_calloc(sizeof(*b));
 	if (b)
 		b->data = malloc(WORKER_BUFFER_SIZE);
 	if (!b || !b->data) {

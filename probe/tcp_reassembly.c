@@ -9,6 +9,7 @@
 #include "dns_name.h"
 #include "flow_table.h"
 #include "range_set.h"
+#include "cache_line.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -42,7 +43,7 @@ struct tcp_reassembly {
 struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *limits,
 					  struct counters *counters)
 {
-	struct tcp_reassembly *r = calloc(1, sizeof(*r));
+	struct tcp_reassembly *r = cache_line_calloc(sizeof(*r));
 	if (!r)
 		return NULL;
 	r->limits = *limits;

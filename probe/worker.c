@@ -9,6 +9,7 @@
 #include "flow_key.h"
 #include "json_writer.h"
 #include "record_json.h"
+#include "cache_line.h"
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
@@ -30,13 +31,13 @@ struct worker {
 
 struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 {
-	struct worker *w = calloc(1, sizeof(*w));
+	struct worker *w = cache_line_calloc(sizeof(*w));
 	if (!w)
 		return NULL;
 	w->config = config;
 	w->sink = sink;
 	w->parser = dns_parser_new();
-	w->message = malloc(sizeof(*w->message));
+	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
 	timestamp_cache_init(&w->timestamps);
 	atomic_init(&w->stop, false);

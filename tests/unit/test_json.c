@@ -34,6 +34,17 @@ static void strings_are_escaped(void **state)
 	assert_string_equal(escaped("\0x", 2), "\"\\u0000x\"");
 	/* Bytes outside ASCII may not be UTF-8: each becomes its own code point. */
 	assert_string_equal(escaped("\xff\x80\x7f", 3), "\"\\u00ff\\u0080\\u007f\"");
+	/* Long text is checked 16 and 8 bytes at a time, the tail as the last 8 (overlapping):
+	 * escapes in a later chunk, in the tail, and in none. */
+	assert_string_equal(escaped("abcdefghijklmnopqrstuvwxyz0123456789", 36),
+			    "\"abcdefghijklmnopqrstuvwxyz0123456789\"");
+	assert_string_equal(escaped("abcdefghijklmnopqrst\"vwxyz0123456789", 36),
+			    "\"abcdefghijklmnopqrst\\\"vwxyz0123456789\"");
+	assert_string_equal(escaped("abcdefghijklmnopqrstuvwxyz0123\x01"
+				    "4567",
+				    35),
+			    "\"abcdefghijklmnopqrstuvwxyz0123\\u00014567\"");
+	assert_string_equal(escaped("abcdefghijklmnopq\xfe", 18), "\"abcdefghijklmnopq\\u00fe\"");
 }
 
 static void numbers_and_overflow(void **state)

@@ -3,6 +3,9 @@
 
 #include <stdbool.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_NAME_WIRE 255
 
@@ -72,9 +75,39 @@ static size_t append_escaped(const uint8_t *label, size_t len, char *text, size_
 	return pos;
 }
 
-/* Appends one label and a dot. text has room: the wire length is checked against 255 first. */
-static size_t append_label(const uint8_t *label, size_t len, char *text, size_t pos)
+#ifdef __SSE2__
+/* Bit i set when byte i of v is written as it is (0x21 to 0x7e, but not ( ) . ; \). */
+static unsigned as_is_mask(__m128i v)
 {
+	__m128i printable = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x20));
+	__m128i escaped = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+	static const char escaped_bytes[] = {'(', ')', '.', ';', '\\'};
+	for (size_t i = 0; i < sizeof(escaped_bytes); i++)
+		escaped = _mm_or_si128(escaped, _mm_cmpeq_epi8(v, _mm_set1_epi8(escaped_bytes[i])));
+	return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(escaped, printable));
+}
+#endif
+
+/* Appends one label and a dot; readable bytes of the message may be read from label on. text
+ * has room: the wire length is checked against 255 first. */
+static size_t append_label(const uint8_t *label, size_t len, size_t readable, char *text,
+			   size_t pos)
+{
+#ifdef __SSE2__
+	/* Most labels are short and need no escape: check and copy them in one piece. */
+	if (len <= 16 && readable >= 16 && pos + 16 <= DNS_NAME_TEXT_MAX) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)label);
+		unsigned label_bits = (1u << len) - 1;
+		if ((as_is_mask(v) & label_bits) == label_bits) {
+			_mm_storeu_si128((__m128i *)(void *)(text + pos), v);
+			pos += len;
+			text[pos++] = '.';
+			return pos;
+		}
+	}
+#else
+	(void)readable;
+#endif
 	/* Most labels need no escape: check and copy them as they are, a word at a time when long.
 	 */
 	bool as_is = true;
@@ -150,7 +183,8 @@ static enum dns_name_status walk_name(const uint8_t *msg, size_t msg_len, size_t
 		if (len > msg_len - pos - 1)
 			return DNS_NAME_TRUNCATED;
 		if (text)
-			text_pos = append_label(msg + pos + 1, len, text, text_pos);
+			text_pos =
+			    append_label(msg + pos + 1, len, msg_len - pos - 1, text, text_pos);
 		pos += (size_t)len + 1;
 	}
 	if (text)
@@ -188,7 +222,7 @@ enum dns_name_status dns_name_from_labels(const uint8_t *wire, size_t wire_len,
 			return DNS_NAME_BAD_LABEL;
 		if (len > wire_len - pos - 1)
 			return DNS_NAME_TRUNCATED;
-		text_pos = append_label(wire + pos + 1, len, text, text_pos);
+		text_pos = append_label(wire + pos + 1, len, wire_len - pos - 1, text, text_pos);
 		pos += (size_t)len + 1;
 	}
 	finish(text, text_pos, text_len);

@@ -249,6 +249,32 @@ static void names_are_escaped(void **state)
 	assert_true(dns_parse(parser, long_labels.bytes, long_labels.len, false, &message));
 	assert_string_equal(message.qname, "a\\;cdefghijk.abcdefghijklmnop\\(.abcdefgh");
 
+	/* Short labels with sixteen bytes readable after them are checked in one piece: with and
+	 * without escapes, a label of exactly sixteen, and escapes at either end. */
+	struct builder padded = {0};
+	put_dns_header(&padded, 5, 0, 1, 0, 0, 0);
+	put(&padded,
+	    "\x05"
+	    "a\\b.c",
+	    6);
+	put(&padded,
+	    "\x10"
+	    "abcdefghijklmnop",
+	    17);
+	put(&padded,
+	    "\x03"
+	    "(x)",
+	    4);
+	put(&padded,
+	    "\x03"
+	    "com",
+	    4),
+	    put8(&padded, 0);
+	put16(&padded, 1), put16(&padded, 1);
+	put(&padded, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_true(dns_parse(parser, padded.bytes, padded.len, false, &message));
+	assert_string_equal(message.qname, "a\\\\b\\.c.abcdefghijklmnop.\\(x\\).com");
+
 	struct builder root = {0};
 	put_dns_header(&root, 5, 0, 1, 0, 0, 0);
 	put8(&root, 0), put16(&root, 2), put16(&root, 1);

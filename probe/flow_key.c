@@ -75,24 +75,46 @@ size_t ipv4_text(const uint8_t a[4], char *out)
 	return n - 1;
 }
 
-/* Two hex digits for every byte value. */
-static const char hex_pairs[513] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-
-/* One group of an IPv6 address in hex without leading zeros; writes four bytes, returns the end. */
-static char *put_group(char *out, const uint8_t *group)
+/* 16 bytes to 32 hex digits. With SSE2: nibbles split and interleaved, then '0' + n, plus
+ * 'a' - '0' - 10 where n > 9. */
+static void hex16(const uint8_t *in, char *out)
 {
-	char digits[8] = {0}; /* the last four are read past the digits and overwritten later */
-	memcpy(digits, hex_pairs + 2 * group[0], 2);
-	memcpy(digits + 2, hex_pairs + 2 * group[1], 2);
-	size_t skip = group[0] >= 0x10 ? 0 : group[0] ? 1 : group[1] >= 0x10 ? 2 : 3;
+#ifdef __SSE2__
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)in);
+	__m128i low_nibbles = _mm_set1_epi8(0x0f);
+	__m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
+	__m128i low = _mm_and_si128(v, low_nibbles);
+	__m128i halves[2] = {_mm_unpacklo_epi8(high, low), _mm_unpackhi_epi8(high, low)};
+	for (int i = 0; i < 2; i++) {
+		__m128i letters = _mm_and_si128(_mm_cmpgt_epi8(halves[i], _mm_set1_epi8(9)),
+						_mm_set1_epi8('a' - '0' - 10));
+		__m128i text = _mm_add_epi8(_mm_add_epi8(halves[i], _mm_set1_epi8('0')), letters);
+		_mm_storeu_si128((__m128i *)(void *)(out + 16 * i), text);
+	}
+#else
+	/* Two hex digits for every byte value. */
+	static const char hex_pairs[513] =
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+	for (int i = 0; i < 16; i++)
+		memcpy(out + 2 * i, hex_pairs + 2 * in[i], 2);
+#endif
+}
+
+/* One group of an IPv6 address without leading zeros, from its four hex digits; copies four
+ * bytes (those after the digits are overwritten later), returns the end. */
+static char *put_group(char *out, const char *digits, const uint8_t *group)
+{
+	unsigned value = (unsigned)group[0] << 8 | group[1];
+	/* Leading zero digits, at most three: a 16-bit value has 16 to 31 leading zero bits in 32.
+	 */
+	unsigned skip = value ? (unsigned)__builtin_clz(value) / 4 - 4 : 3;
 	memcpy(out, digits + skip, 4);
 	return out + 4 - skip;
 }
@@ -102,9 +124,14 @@ static void longest_zero_run(const uint8_t a[16], int *best, int *best_len)
 {
 	*best = -1;
 	*best_len = 1;
+	unsigned zero_groups = 0;
+	for (int i = 0; i < 8; i++)
+		zero_groups |= (unsigned)((a[2 * i] | a[2 * i + 1]) == 0) << i;
+	if ((zero_groups & zero_groups >> 1) == 0)
+		return; /* no two zero groups side by side */
 	for (int i = 0; i < 8;) {
 		int j = i;
-		while (j < 8 && (a[2 * j] | a[2 * j + 1]) == 0)
+		while (j < 8 && (zero_groups >> j & 1))
 			j++;
 		if (j - i > *best_len) {
 			*best = i;
@@ -120,6 +147,8 @@ size_t ipv6_text(const uint8_t a[16], char *out)
 {
 	int best, best_len;
 	longest_zero_run(a, &best, &best_len);
+	char hex[48]; /* 32 digits, and room for put_group's copy past the last group */
+	hex16(a, hex);
 	char *p = out;
 	for (int i = 0; i < 8; i++) {
 		if (i == best) {
@@ -134,7 +163,7 @@ size_t ipv6_text(const uint8_t a[16], char *out)
 		if (i == 6 && best == 0 &&
 		    (best_len == 6 || (best_len == 5 && a[10] == 0xff && a[11] == 0xff)))
 			return (size_t)(p - out) + ipv4_text(a + 12, p);
-		p = put_group(p, a + 2 * i);
+		p = put_group(p, hex + 4 * i, a + 2 * i);
 	}
 	return (size_t)(p - out);
 }
@@ -177,24 +206,6 @@ size_t flow_key_text(const struct flow_key *key, char *out, size_t size)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-#ifdef __SSE2__
-/* 16 bytes to 32 hex digits: nibbles split and interleaved, then '0' + n, plus 'a' - '0' - 10
- * where n > 9. */
-static void hex16(const uint8_t *in, char *out)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)in);
-	__m128i low_nibbles = _mm_set1_epi8(0x0f);
-	__m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
-	__m128i low = _mm_and_si128(v, low_nibbles);
-	__m128i halves[2] = {_mm_unpacklo_epi8(high, low), _mm_unpackhi_epi8(high, low)};
-	for (int i = 0; i < 2; i++) {
-		__m128i letters = _mm_and_si128(_mm_cmpgt_epi8(halves[i], _mm_set1_epi8(9)),
-						_mm_set1_epi8('a' - '0' - 10));
-		__m128i text = _mm_add_epi8(_mm_add_epi8(halves[i], _mm_set1_epi8('0')), letters);
-		_mm_storeu_si128((__m128i *)(void *)(out + 16 * i), text);
-	}
-}
-
 void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1])
 {
 	uint8_t padded[48] = {0};
@@ -205,11 +216,3 @@ void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1])
 	memcpy(out, text, FLOW_KEY_LEN * 2);
 	out[FLOW_KEY_LEN * 2] = '\0';
 }
-#else
-void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1])
-{
-	for (size_t i = 0; i < FLOW_KEY_LEN; i++)
-		memcpy(out + 2 * i, hex_pairs + 2 * key->bytes[i], 2);
-	out[FLOW_KEY_LEN * 2] = '\0';
-}
-#endif

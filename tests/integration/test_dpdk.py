@@ -270,6 +270,24 @@ def test_count_stops_after_exactly_n_packets_over_several_workers(dpdk_bin, synt
                for w in range(3)) == s['records']
 
 
+def test_discard_over_several_workers_builds_and_counts_every_record(dpdk_bin, synthetic,
+                                                                     tmp_path):
+    """--discard over several workers (each with a null sink of its own): every record is built
+    and counted as delivered, as many as the same capture written to files gives."""
+    parts = split_by_flow(synthetic, 3, tmp_path)
+    written = capture_from_files(dpdk_bin, parts, tmp_path / 'out-{worker}.json')
+    written.check_clean()
+    records = sum(len((tmp_path / ('out-%d.json' % w)).read_bytes().splitlines())
+                  for w in range(3))
+    summary = tmp_path / 'summary.json'
+    r = run(dpdk_bin, ['capture', '--discard', '--idle-exit', 1, '--summary-json', summary,
+                       '--'] + EAL + net_pcap_args(parts))
+    r.check_clean()
+    s = json.loads(summary.read_text())
+    assert s['balanced'] is True and records > 0
+    assert s['records'] == s['delivered'] == records, s
+
+
 def test_sigterm_under_load_flushes_and_exits_zero(dpdk_bin, synthetic, tmp_path):
     summary = tmp_path / 'summary.json'
     cap = Capture([dpdk_bin, 'capture', '-o', '-', '--summary-json', summary, '--'] + EAL +

@@ -12,7 +12,8 @@
 /* calloc, but aligned to a cache line and rounded up to whole lines. */
 static inline void *cache_line_calloc(size_t size)
 {
-	size_t rounded = (size / CACHE_LINE_SIZE + 1) * CACHE_LINE_SIZE;
+	size_t rounded = size ? (size + CACHE_LINE_SIZE - 1) / CACHE_LINE_SIZE * CACHE_LINE_SIZE
+			      : CACHE_LINE_SIZE;
 	void *p = aligned_alloc(CACHE_LINE_SIZE, rounded);
 	if (p)
 		memset(p, 0, rounded);

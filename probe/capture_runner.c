@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache_line.h"
 #include "signals.h"
 #include "sink_shared_file.h"
-#include "cache_line.h"
 
 #define CONTROL_TICK_MS	   20
 #define PUBLISH_EVERY_NS   (20 * 1000000LL)

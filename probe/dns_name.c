@@ -108,8 +108,7 @@ static size_t append_label(const uint8_t *label, size_t len, size_t readable, ch
 #else
 	(void)readable;
 #endif
-	/* Most labels need no escape: check and copy them as they are, a word at a time when long.
-	 */
+	/* Otherwise check and copy as they are, a word at a time when long. */
 	bool as_is = true;
 	if (len >= 8) {
 		uint64_t v;

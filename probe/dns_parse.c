@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "cache_line.h"
 #include "dns_parse_internal.h"
 #include "dns_rdata.h"
 #include "dns_rdata_check.h"
 #include "flow_key.h"
-#include "cache_line.h"
 
 #define TEXT_ARENA_SIZE (1024 * 1024)
 #define EDNS_OPTION_ECS 8

@@ -112,8 +112,7 @@ static void hex16(const uint8_t *in, char *out)
 static char *put_group(char *out, const char *digits, const uint8_t *group)
 {
 	unsigned value = (unsigned)group[0] << 8 | group[1];
-	/* Leading zero digits, at most three: a 16-bit value has 16 to 31 leading zero bits in 32.
-	 */
+	/* Leading zero digits, at most three (16 to 31 leading zero bits in 32 for 1 to 0xffff). */
 	unsigned skip = value ? (unsigned)__builtin_clz(value) / 4 - 4 : 3;
 	memcpy(out, digits + skip, 4);
 	return out + 4 - skip;

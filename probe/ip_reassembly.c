@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_line.h"
 #include "chunk_pool.h"
 #include "flow_table.h"
 #include "range_set.h"
-#include "cache_line.h"
 
 #define MAX_DATAGRAM 65535
 /* version, protocol, source, destination, identification */

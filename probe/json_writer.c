@@ -89,8 +89,7 @@ char *json_put_string(char *out, const char *text, size_t len)
 		out += 8;
 	}
 	if (len >= 8 && i < len && i + 8 > len) {
-		/* The tail, as the last eight bytes: they overlap what was copied, which is plain.
-		 */
+		/* The tail as the last eight bytes, overlapping what was copied (plain). */
 		uint64_t v;
 		memcpy(&v, text + len - 8, 8);
 		if (word_is_plain(v)) {

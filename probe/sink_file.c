@@ -1,6 +1,5 @@
 /* The file sink: one record per line, to stdout or to a file that appears only when complete. */
 #include "sink.h"
-#include "cache_line.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "cache_line.h"
 
 #define FILE_BUFFER_SIZE (1 << 20)
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sink.h"
 #include "cache_line.h"
+#include "sink.h"
 
 struct null_sink {
 	uint64_t accepted;

@@ -1,6 +1,5 @@
 /* One output file for several workers: per-worker record buffers flushed under one mutex. */
 #include "sink_shared_file.h"
-#include "cache_line.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -8,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "cache_line.h"
 
 #define WORKER_BUFFER_SIZE (1 << 20)
 /* A buffer older than this is handed over at the next poll, so output keeps up with slow traffic.

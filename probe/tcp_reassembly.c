@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "cache_line.h"
 #include "chunk_pool.h"
 #include "dns_name.h"
 #include "flow_table.h"
 #include "range_set.h"
-#include "cache_line.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02

@@ -4,12 +4,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "cache_line.h"
 #include "community_id.h"
 #include "dns_parse.h"
 #include "flow_key.h"
 #include "json_writer.h"
 #include "record_json.h"
-#include "cache_line.h"
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)

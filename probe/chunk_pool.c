@@ -97,3 +97,14 @@ void chunk_buffer_release(struct chunk_pool *pool, struct chunk_buffer *buf)
 		}
 	}
 }
+
+void chunk_buffer_drop_front(struct chunk_pool *pool, struct chunk_buffer *buf, size_t count)
+{
+	if (count > CHUNK_SLOTS)
+		count = CHUNK_SLOTS;
+	for (size_t i = 0; i < count; i++)
+		if (buf->slots[i])
+			pool->free_list[pool->free_count++] = buf->slots[i] - 1;
+	memmove(buf->slots, buf->slots + count, (CHUNK_SLOTS - count) * sizeof(buf->slots[0]));
+	memset(buf->slots + CHUNK_SLOTS - count, 0, count * sizeof(buf->slots[0]));
+}

@@ -45,4 +45,8 @@ bool chunk_buffer_equal(const struct chunk_pool *pool, const struct chunk_buffer
 
 void chunk_buffer_release(struct chunk_pool *pool, struct chunk_buffer *buf);
 
+/* Releases the first count chunks and moves the rest down by as many chunks: what was at offset
+ * count * CHUNK_SIZE + n is now at n. Needs no memory. */
+void chunk_buffer_drop_front(struct chunk_pool *pool, struct chunk_buffer *buf, size_t count);
+
 #endif

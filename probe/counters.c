@@ -26,6 +26,7 @@ static const char *const abandon_names[ABANDON_REASON_COUNT] = {
     [ABANDON_TCP_TABLE_FULL] = "tcp_table_full",
     [ABANDON_TCP_MEMORY] = "tcp_memory",
     [ABANDON_TCP_CLOSED_INCOMPLETE] = "tcp_closed_incomplete",
+    [ABANDON_TCP_EMPTY_MESSAGE] = "tcp_empty_message",
     [ABANDON_HELD_AT_EXIT] = "held_at_exit",
 };
 

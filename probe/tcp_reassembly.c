@@ -22,7 +22,8 @@
 #define DNS_HEADER_MIN 12
 
 struct stream {
-	struct chunk_buffer data; /* offset 0 is base_seq */
+	struct chunk_buffer data; /* offset head is base_seq */
+	uint32_t head;		  /* < CHUNK_SIZE: consuming drops whole chunks, never moves bytes */
 	struct range_set received;
 	struct range_set delivered; /* held behind a hole but already handed on (see below) */
 	uint32_t base_seq;
@@ -37,7 +38,6 @@ struct tcp_reassembly {
 	struct stream *streams;
 	struct chunk_pool pool;
 	uint8_t message[CHUNK_BUFFER_MAX];
-	uint8_t moving[CHUNK_BUFFER_MAX];
 };
 
 struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *limits,
@@ -88,6 +88,7 @@ static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
 static void reset_stream(struct tcp_reassembly *r, struct stream *s, uint32_t base_seq)
 {
 	chunk_buffer_release(&r->pool, &s->data);
+	s->head = 0;
 	range_set_clear(&s->received);
 	range_set_clear(&s->delivered);
 	s->base_seq = base_seq;
@@ -130,6 +131,7 @@ static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32
 	}
 	struct stream *s = &r->streams[slot];
 	chunk_buffer_init(&s->data);
+	s->head = 0;
 	range_set_clear(&s->received);
 	range_set_clear(&s->delivered);
 	s->base_seq = base_seq;
@@ -138,21 +140,15 @@ static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32
 	return slot;
 }
 
-/* Drops the first cut bytes, moving what is held after them down to offset 0. */
+/* Drops the first cut bytes: what is held after them starts at offset 0 now. The bytes stay where
+ * they are (the chunks wholly before the new start go back to the pool), so this never needs
+ * memory. */
 static void consume(struct tcp_reassembly *r, struct stream *s, uint32_t cut)
 {
-	struct range_set rest = s->received;
-	range_set_shift(&rest, cut);
-	for (uint32_t i = 0; i < rest.count; i++)
-		chunk_buffer_read(&r->pool, &s->data, rest.ranges[i].start + cut,
-				  r->moving + rest.ranges[i].start,
-				  rest.ranges[i].end - rest.ranges[i].start);
-	chunk_buffer_release(&r->pool, &s->data);
-	for (uint32_t i = 0; i < rest.count; i++)
-		chunk_buffer_write(&r->pool, &s->data, rest.ranges[i].start,
-				   r->moving + rest.ranges[i].start,
-				   rest.ranges[i].end - rest.ranges[i].start);
-	s->received = rest;
+	size_t head = (size_t)s->head + cut;
+	chunk_buffer_drop_front(&r->pool, &s->data, head / CHUNK_SIZE);
+	s->head = (uint32_t)(head % CHUNK_SIZE);
+	range_set_shift(&s->received, cut);
 	range_set_shift(&s->delivered, cut);
 	s->base_seq += cut;
 	s->segments_behind_hole = 0;
@@ -162,6 +158,7 @@ static void consume(struct tcp_reassembly *r, struct stream *s, uint32_t cut)
 static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn on_message,
 		    void *ctx)
 {
+	bool skipped_empty = false;
 	for (;;) {
 		uint32_t ready = range_set_prefix(&s->received);
 		if (s->delivered.count > 0 && s->delivered.ranges[0].start == 0 &&
@@ -172,11 +169,18 @@ static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn o
 		if (ready < 2)
 			return;
 		uint8_t prefix[2];
-		chunk_buffer_read(&r->pool, &s->data, 0, prefix, 2);
+		chunk_buffer_read(&r->pool, &s->data, s->head, prefix, 2);
 		uint32_t len = bytes_be16(prefix);
+		if (len == 0) { /* frames nothing: skipped, a run of them counted once */
+			if (!skipped_empty)
+				r->counters->abandoned_by_reason[ABANDON_TCP_EMPTY_MESSAGE]++;
+			skipped_empty = true;
+			consume(r, s, 2);
+			continue;
+		}
 		if (ready < 2 + len)
 			return;
-		chunk_buffer_read(&r->pool, &s->data, 2, r->message, len);
+		chunk_buffer_read(&r->pool, &s->data, s->head + 2, r->message, len);
 		r->counters->tcp_messages++;
 		consume(r, s, 2 + len);
 		on_message(ctx, r->message, len);
@@ -236,11 +240,11 @@ static bool plausible_at(struct tcp_reassembly *r, const struct stream *s, uint3
 	if (end - start < 2 + DNS_HEADER_MIN)
 		return false;
 	uint8_t prefix[2];
-	chunk_buffer_read(&r->pool, &s->data, start, prefix, 2);
+	chunk_buffer_read(&r->pool, &s->data, s->head + start, prefix, 2);
 	uint32_t len = bytes_be16(prefix);
 	if (len < DNS_HEADER_MIN || 2 + len > end - start)
 		return false;
-	chunk_buffer_read(&r->pool, &s->data, start + 2, r->message, len);
+	chunk_buffer_read(&r->pool, &s->data, s->head + start + 2, r->message, len);
 	return plausible_message(r->message, len);
 }
 
@@ -282,14 +286,14 @@ static int64_t add_data(struct tcp_reassembly *r, struct stream *s, const struct
 		len -= behind;
 		rel = 0;
 	}
-	if ((size_t)rel + len > CHUNK_BUFFER_MAX) { /* far beyond what is held: a gap */
+	if (s->head + (size_t)rel + len > CHUNK_BUFFER_MAX) { /* far beyond what is held: a gap */
 		if (s->received.count > 0)
 			r->counters->abandoned_by_reason[ABANDON_TCP_GAP]++;
 		reset_stream(r, s, seq);
 		rel = 0;
 		landed = 0;
 	}
-	if (!chunk_buffer_write(&r->pool, &s->data, (size_t)rel, data, len)) {
+	if (!chunk_buffer_write(&r->pool, &s->data, s->head + (size_t)rel, data, len)) {
 		r->counters->abandoned_by_reason[ABANDON_TCP_MEMORY]++;
 		reset_stream(r, s, seq + (uint32_t)p->payload_len);
 		return -1;

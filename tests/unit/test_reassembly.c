@@ -219,6 +219,82 @@ static void data_on_syn(void **state)
 	tcp_reassembly_free(r);
 }
 
+/* A stream's bytes moved down after a message must never need memory the pool does not have:
+ * with the pool otherwise full, three chunk-aligned blocks held behind a hole spread over twice
+ * as many chunks once shifted by a 14-byte message, and resynchronising read what was never
+ * written (a SIGSEGV at default settings, from the network). */
+static uint8_t blocks[8192];
+
+static struct packet_info block_segment(uint16_t src_port, uint32_t seq, const uint8_t *data,
+					 uint32_t len, uint8_t flags)
+{
+	struct packet_info p = {.ip_version = 4,
+				.ip_protocol = 6,
+				.src_port = src_port,
+				.dst_port = 53,
+				.tcp_seq = seq,
+				.tcp_flags = flags};
+	p.payload = data;
+	p.payload_len = len;
+	return p;
+}
+
+static void shift_with_the_pool_full(void **state)
+{
+	(void)state;
+	memset(&counters, 0, sizeof(counters));
+	messages_seen = 0;
+	/* Eight chunks of 1 KiB. */
+	struct tcp_reassembly_limits limits = {64, 8 * 1024, 60 * SECOND};
+	struct tcp_reassembly *r = tcp_reassembly_new(&limits, &counters);
+	/* Bytes that never read as a plausible message. */
+	memset(blocks, 1, sizeof(blocks));
+	/* Another stream holds four chunks of a message that never completes. */
+	blocks[0] = 0xff;
+	blocks[1] = 0xff;
+	struct packet_info other = block_segment(40001, 100, blocks, 4096, 0x10);
+	tcp_reassembly_add(r, &other, 1, on_message, NULL);
+	/* The stream under test: three 1 KiB blocks at 1024, 3072 and 5120, behind a hole. */
+	const uint32_t isn = 7000;
+	struct packet_info syn = block_segment(40002, isn - 1, NULL, 0, 0x02);
+	tcp_reassembly_add(r, &syn, 2, on_message, NULL);
+	for (uint32_t at = 1024; at <= 5120; at += 2048) {
+		struct packet_info block = block_segment(40002, isn + at, blocks + 2048, 1024, 0x10);
+		tcp_reassembly_add(r, &block, 2, on_message, NULL);
+	}
+	/* A 12-byte message (14 with its prefix) at the front fills the last chunk. */
+	static const uint8_t front[14] = {0, 12, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	struct packet_info first = block_segment(40002, isn, front, sizeof(front), 0x10);
+	tcp_reassembly_add(r, &first, 3, on_message, NULL);
+	assert_int_equal(messages_seen, 1);
+	/* Retransmissions of the first block pile up behind the hole until the stream resynchronises
+	 * over what it holds. */
+	struct packet_info again = block_segment(40002, isn + 1024, blocks + 2048, 1024, 0x10);
+	for (int i = 0; i <= 17; i++)
+		tcp_reassembly_add(r, &again, 4 + i, on_message, NULL);
+	assert_int_equal(messages_seen, 1);
+	assert_int_equal(counters.abandoned_by_reason[ABANDON_TCP_GAP], 1);
+	tcp_reassembly_free(r);
+}
+
+/* Length prefixes of zero frame nothing: a segment of zeros is one TCP segment, not hundreds of
+ * empty messages each counted malformed. */
+static void zero_length_prefixes(void **state)
+{
+	(void)state;
+	memset(&counters, 0, sizeof(counters));
+	messages_seen = 0;
+	struct tcp_reassembly_limits limits = {64, 1 << 20, 60 * SECOND};
+	struct tcp_reassembly *r = tcp_reassembly_new(&limits, &counters);
+	memset(blocks, 0, sizeof(blocks));
+	struct packet_info zeros = block_segment(40003, 100, blocks, 1400, 0x10);
+	tcp_reassembly_add(r, &zeros, 1, on_message, NULL);
+	assert_int_equal(messages_seen, 0);
+	assert_int_equal(counters.tcp_messages, 0);
+	assert_int_equal(counters.abandoned_by_reason[ABANDON_TCP_EMPTY_MESSAGE], 1);
+	tcp_reassembly_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +304,8 @@ int main(void)
 	    cmocka_unit_test(split_pipelined_out_of_order),
 	    cmocka_unit_test(mid_stream_start_and_gap),
 	    cmocka_unit_test(data_on_syn),
+	    cmocka_unit_test(shift_with_the_pool_full),
+	    cmocka_unit_test(zero_length_prefixes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

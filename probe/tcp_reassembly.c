@@ -23,7 +23,7 @@
 
 struct stream {
 	struct chunk_buffer data; /* offset head is base_seq */
-	uint32_t head;		  /* < CHUNK_SIZE: consuming drops whole chunks, never moves bytes */
+	uint32_t head; /* < CHUNK_SIZE: consuming drops whole chunks, never moves bytes */
 	struct range_set received;
 	struct range_set delivered; /* held behind a hole but already handed on (see below) */
 	uint32_t base_seq;

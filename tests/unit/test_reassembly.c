@@ -226,7 +226,7 @@ static void data_on_syn(void **state)
 static uint8_t blocks[8192];
 
 static struct packet_info block_segment(uint16_t src_port, uint32_t seq, const uint8_t *data,
-					 uint32_t len, uint8_t flags)
+					uint32_t len, uint8_t flags)
 {
 	struct packet_info p = {.ip_version = 4,
 				.ip_protocol = 6,
@@ -259,7 +259,8 @@ static void shift_with_the_pool_full(void **state)
 	struct packet_info syn = block_segment(40002, isn - 1, NULL, 0, 0x02);
 	tcp_reassembly_add(r, &syn, 2, on_message, NULL);
 	for (uint32_t at = 1024; at <= 5120; at += 2048) {
-		struct packet_info block = block_segment(40002, isn + at, blocks + 2048, 1024, 0x10);
+		struct packet_info block =
+		    block_segment(40002, isn + at, blocks + 2048, 1024, 0x10);
 		tcp_reassembly_add(r, &block, 2, on_message, NULL);
 	}
 	/* A 12-byte message (14 with its prefix) at the front fills the last chunk. */
@@ -267,8 +268,8 @@ static void shift_with_the_pool_full(void **state)
 	struct packet_info first = block_segment(40002, isn, front, sizeof(front), 0x10);
 	tcp_reassembly_add(r, &first, 3, on_message, NULL);
 	assert_int_equal(messages_seen, 1);
-	/* Retransmissions of the first block pile up behind the hole until the stream resynchronises
-	 * over what it holds. */
+	/* Retransmissions of the first block pile up behind the hole until the stream
+	 * resynchronises over what it holds. */
 	struct packet_info again = block_segment(40002, isn + 1024, blocks + 2048, 1024, 0x10);
 	for (int i = 0; i <= 17; i++)
 		tcp_reassembly_add(r, &again, 4 + i, on_message, NULL);

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "../probe/bytes.h"
+#include "capture_time.h"
 
 #define MAGIC_MICROSECONDS 0xa1b2c3d4u
 #define MAGIC_NANOSECONDS  0xa1b23c4du
-#define NS_PER_SECOND	   1000000000LL
 /* MAXIMUM_SNAPLEN in libpcap: it rejects longer records for every link type read here. */
 #define LIBPCAP_MAX_SNAPLEN 262144u
 /* Holds the largest record (header and LIBPCAP_MAX_SNAPLEN bytes) several times over. */
@@ -119,12 +119,12 @@ static enum record_result next_record(struct pcap_blocks *b, struct frame *frame
 	/* libpcap cuts a record longer than the file's snapshot length down to it. */
 	frame->caplen = caplen < b->snapshot ? caplen : b->snapshot;
 	frame->wirelen = read_u32(b, header + 12);
-	/* As libpcap 1.10 reads them: seconds unsigned (see capture_time_ns in pcap_file.c); the
+	/* As libpcap 1.10 reads them: seconds unsigned (see file_time_ns in pcap_file.c); the
 	 * fraction signed in a file in this host's byte order, unsigned in a byte-swapped one. Only
 	 * a damaged file has a fraction of 2^31 or more. */
 	int64_t fraction_units =
 	    b->fraction_signed ? (int64_t)(int32_t)fraction : (int64_t)fraction;
-	frame->ts_ns = (int64_t)seconds * NS_PER_SECOND + fraction_units * b->fraction_ns;
+	frame->ts_ns = capture_time_ns(seconds, fraction_units * b->fraction_ns);
 	b->next += RECORD_HEADER_SIZE + (size_t)caplen;
 	return RECORD_READ;
 }

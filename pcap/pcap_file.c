@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capture_time.h"
 #include "pcap_blocks.h"
 
 struct pcap_file {
@@ -20,12 +21,12 @@ struct pcap_file {
 
 /* Classic pcap stores seconds as 32 bits, which libpcap reads as signed: times from 2038 on come
  * out negative. No capture predates 1970, so read them as unsigned. */
-static int64_t capture_time_ns(const struct pcap_pkthdr *header)
+static int64_t file_time_ns(const struct pcap_pkthdr *header)
 {
 	int64_t seconds = header->ts.tv_sec;
 	if (seconds < 0)
 		seconds = (int64_t)(uint32_t)seconds;
-	return seconds * 1000000000LL + header->ts.tv_usec;
+	return capture_time_ns(seconds, header->ts.tv_usec);
 }
 
 static int file_receive(void *state, struct worker *w, unsigned max)
@@ -46,7 +47,7 @@ static int file_receive(void *state, struct worker *w, unsigned max)
 		    .data = data,
 		    .caplen = header->caplen,
 		    .wirelen = header->len,
-		    .ts_ns = capture_time_ns(header),
+		    .ts_ns = file_time_ns(header),
 		};
 		worker_packet(w, f->link_type, &frame);
 		n++;
@@ -98,7 +99,13 @@ static void explain_open_failure(const char *path, const char *pcap_error, char 
 			 "one written by tcpdump -w",
 			 path, pcap_error);
 	} else {
-		snprintf(err, err_size, "cannot read %s: %s", path, pcap_error);
+		/* libpcap's text often starts with the path already: say it once */
+		size_t path_len = strlen(path);
+		const char *reason = pcap_error;
+		if (strncmp(reason, path, path_len) == 0 &&
+		    strncmp(reason + path_len, ": ", 2) == 0)
+			reason += path_len + 2;
+		snprintf(err, err_size, "cannot read %s: %s", path, reason);
 	}
 }
 

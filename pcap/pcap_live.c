@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "capture_time.h"
+
 /* How long a receive waits for packets before it returns to let the worker look around. */
 #define READ_TIMEOUT_MS 100
 #define MAX_FILTER_LEN	8192
@@ -40,7 +42,7 @@ static void deliver(u_char *user, const struct pcap_pkthdr *header, const u_char
 	    .data = data,
 	    .caplen = header->caplen,
 	    .wirelen = header->len,
-	    .ts_ns = (int64_t)header->ts.tv_sec * 1000000000LL + fraction,
+	    .ts_ns = capture_time_ns(header->ts.tv_sec, fraction),
 	};
 	worker_packet(ctx->worker, ctx->live->link_type, &frame);
 }

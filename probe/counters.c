@@ -28,6 +28,7 @@ static const char *const abandon_names[ABANDON_REASON_COUNT] = {
     [ABANDON_TCP_CLOSED_INCOMPLETE] = "tcp_closed_incomplete",
     [ABANDON_TCP_EMPTY_MESSAGE] = "tcp_empty_message",
     [ABANDON_HELD_AT_EXIT] = "held_at_exit",
+    [ABANDON_HELD_AT_PASS_END] = "held_at_pass_end",
 };
 
 const char *abandon_reason_name(enum abandon_reason reason)

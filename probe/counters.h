@@ -36,6 +36,7 @@ enum abandon_reason {
 	ABANDON_TCP_CLOSED_INCOMPLETE,
 	ABANDON_TCP_EMPTY_MESSAGE, /* length prefixes of 0: they frame nothing */
 	ABANDON_HELD_AT_EXIT,	   /* a datagram or stream still incomplete when capture stopped */
+	ABANDON_HELD_AT_PASS_END, /* still incomplete when a --loop pass ended and time went back */
 	ABANDON_REASON_COUNT
 };
 

@@ -87,11 +87,11 @@ void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns)
 		drop(r, slot, ABANDON_FRAGMENT_TIMEOUT);
 }
 
-void ip_reassembly_abandon_all(struct ip_reassembly *r)
+void ip_reassembly_abandon_all(struct ip_reassembly *r, enum abandon_reason reason)
 {
 	uint32_t slot;
 	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE)
-		drop(r, slot, ABANDON_HELD_AT_EXIT);
+		drop(r, slot, reason);
 }
 
 static uint32_t find_or_insert(struct ip_reassembly *r, const uint8_t *key, int64_t now_ns)

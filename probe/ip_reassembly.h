@@ -36,6 +36,6 @@ bool ip_reassembly_add(struct ip_reassembly *r, const struct packet_info *p, int
 void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns);
 
 /* Abandons every datagram still held (at the end of capture). */
-void ip_reassembly_abandon_all(struct ip_reassembly *r);
+void ip_reassembly_abandon_all(struct ip_reassembly *r, enum abandon_reason reason);
 
 #endif

@@ -26,6 +26,9 @@
 
 #define PACE_MIN_SLEEP_NS  1000000LL   /* sleep only when a record is due later than this */
 #define PACE_MAX_SLEEP_NS  100000000LL /* while sleeping, wake this often for stats and signals */
+#define PACE_MAX_OFFSET_NS 3.15e16     /* a record is never due more than a year after the first */
+#define SPEED_MIN	   1e-6
+#define SPEED_MAX	   1e9
 #define PROGRESS_REDRAW_NS 100000000LL
 #define PROGRESS_BAR_WIDTH 30
 
@@ -43,8 +46,9 @@ static const char replay_usage_head[] =
     "                           (default: as fast as possible)\n"
     "      --loop N             replay all files N times, giving N times the records\n"
     "                           (0: until interrupted; default 1)\n"
-    "      --user NAME          once the files are open, drop root and run as user NAME\n"
-    "                           (later --loop passes open the files again, as NAME)\n"
+    "      --user NAME          once the first file is open, drop root and run as user NAME\n"
+    "                           (the other files, and every file of later --loop passes,\n"
+    "                           are opened as NAME; checked before the first is read)\n"
     "      --summary-json PATH  write the packet accounting as JSON to PATH at exit\n"
     "  -h, --help               show this help\n"
     "\n";
@@ -75,7 +79,7 @@ static bool parse_speed(const char *text, double *out)
 	char *end;
 	errno = 0;
 	double speed = strtod(text, &end);
-	if (errno || end == text || *end != '\0' || !(speed > 0 && speed <= 1e9))
+	if (errno || end == text || *end != '\0' || !(speed >= SPEED_MIN && speed <= SPEED_MAX))
 		return false;
 	*out = speed;
 	return true;
@@ -132,8 +136,8 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			break;
 		case 's':
 			if (!parse_speed(optarg, &o->speed))
-				return cli_usage_error("--speed: '%s' is not a speed factor; "
-						       "give a number above 0, e.g. --speed 1",
+				return cli_usage_error("--speed: '%s' is not a speed factor; give "
+						       "0.000001 to 1000000000, e.g. --speed 1",
 						       optarg);
 			break;
 		case 'l':
@@ -168,6 +172,17 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	if (o->file_count == 0)
 		return cli_usage_error("replay: no capture file given; usage: dnsprobe replay "
 				       "FILE... (see dnsprobe replay --help)");
+	for (int i = 0; i < o->file_count; i++) {
+		if (strcmp(o->files[i], "-") != 0)
+			continue;
+		if (o->file_count > 1)
+			return cli_usage_error(
+			    "replay: '-' (standard input) must be the only file; "
+			    "save it to a file to replay it with others");
+		if (o->loops != 1)
+			return cli_usage_error("--loop: standard input can be read only once; save "
+					       "it to a file to replay it more than once");
+	}
 	return 0;
 }
 
@@ -178,8 +193,8 @@ struct replay_input {
 	uint64_t size;
 };
 
-/* Opens one file. libpcap opens it on the lowest free descriptor, so the descriptor that was
- * free just before is the file's, when its inode says so. */
+/* Opens one file (standard input for "-"). libpcap opens it on the lowest free descriptor, so the
+ * descriptor that was free just before is the file's, when its inode says so. */
 static int open_input(const char *path, struct replay_input *in, char *err, size_t err_size)
 {
 	int free_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -199,24 +214,32 @@ static int open_input(const char *path, struct replay_input *in, char *err, size
 	return 0;
 }
 
-/* Opens every file before any output exists, so a bad name leaves nothing behind. */
-static int open_inputs(const struct replay_options *o, struct replay_input *inputs)
+/* Before any output exists, every file is opened and closed again, so a bad name leaves nothing
+ * behind; only the first stays open (standard input cannot be opened twice). The others are
+ * opened in turn as they are read: a thousand files never hold a thousand descriptors. With
+ * --user, the files read later are checked again as that user (call after the drop). */
+static int check_inputs(const struct replay_options *o, struct replay_input *inputs, bool as_user)
 {
 	char err[512];
-	for (int i = 0; i < o->file_count; i++) {
-		if (open_input(o->files[i], &inputs[i], err, sizeof(err)) != 0) {
-			for (int j = 0; j < i; j++)
-				inputs[j].capture.ops->close(inputs[j].capture.state);
+	int first = as_user && o->loops == 1 ? 1 : 0; /* the first file's first pass is open */
+	for (int i = first; i < o->file_count; i++) {
+		struct replay_input probe;
+		struct replay_input *in = i == 0 && !as_user ? &inputs[0] : &probe;
+		if (open_input(o->files[i], in, err, sizeof(err)) != 0) {
+			if (i > 0 && !as_user)
+				inputs[0].capture.ops->close(inputs[0].capture.state);
+			if (as_user)
+				return cli_usage_error(
+				    "%s (as --user %s, who reads the files after "
+				    "the first)",
+				    err, o->user);
 			return cli_usage_error("%s", err);
 		}
+		inputs[i].size = in->size;
+		if (in == &probe)
+			probe.capture.ops->close(probe.capture.state);
 	}
 	return 0;
-}
-
-static void close_inputs(const struct replay_options *o, struct replay_input *inputs)
-{
-	for (int i = 0; i < o->file_count; i++)
-		inputs[i].capture.ops->close(inputs[i].capture.state);
 }
 
 struct pacer;
@@ -357,7 +380,11 @@ static enum sink_status paced_emit(void *state, const struct sink_record *record
 		p->first_capture_ns = record->timestamp_ns;
 		p->first_emit_ns = now;
 	}
-	double offset_ns = (double)(record->timestamp_ns - p->first_capture_ns) / p->speed;
+	/* in floating point, saturated: capture times may be far apart (or damaged), and a slow
+	 * speed stretches them further; a year ahead is as good as never */
+	double offset_ns = ((double)record->timestamp_ns - (double)p->first_capture_ns) / p->speed;
+	if (offset_ns > PACE_MAX_OFFSET_NS)
+		offset_ns = PACE_MAX_OFFSET_NS;
 	int64_t due = p->first_emit_ns + (int64_t)offset_ns;
 	if (due - now > PACE_MIN_SLEEP_NS)
 		pacer_wait_until(p, due);
@@ -416,24 +443,26 @@ static void replay_capture(struct replay_run *run, struct capture *capture, cons
 	}
 }
 
-/* Reads every file, o->loops times. The first pass reads the files opened at start (and closes
- * them all, even when stopped); later passes open them again. Returns 0, or 1 when a file could
- * not be opened again. */
+/* Reads every file, o->loops times, opening each in turn (the first of the first pass was opened
+ * at start). Returns 0, or 1 when a file could not be opened again. */
 static int replay_passes(struct replay_run *run)
 {
 	const struct replay_options *o = run->o;
 	char err[512];
 	for (run->pass = 0; o->loops == 0 || run->pass < o->loops; run->pass++) {
 		run->done_bytes = 0;
+		if (run->pass > 0)
+			worker_restart_clock(run->w);
 		for (run->file = 0; run->file < o->file_count; run->file++) {
 			struct replay_input *in = &run->inputs[run->file];
 			const char *path = o->files[run->file];
-			if (run->pass > 0 && signals_stop_requested())
+			bool opened_at_start = run->pass == 0 && run->file == 0;
+			if (!opened_at_start && signals_stop_requested())
 				return 0;
-			if (run->pass > 0 && open_input(path, in, err, sizeof(err)) != 0) {
+			if (!opened_at_start && open_input(path, in, err, sizeof(err)) != 0) {
 				const char *why = "";
 				if (o->user)
-					why = " (later passes open it as the --user user)";
+					why = " (opened as the --user user)";
 				progress_clear(run);
 				fprintf(stderr, "dnsprobe: pass %" PRIu64 ": %s%s\n", run->pass + 1,
 					err, why);
@@ -474,9 +503,17 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 {
 	char err[512];
 	struct sink sink;
-	if ((o->user && privileges_drop(o->user, err, sizeof(err)) != 0) ||
-	    sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
-		close_inputs(o, inputs);
+	if (o->user && privileges_drop(o->user, err, sizeof(err)) != 0) {
+		inputs[0].capture.ops->close(inputs[0].capture.state);
+		return cli_usage_error("%s", err);
+	}
+	int checked = o->user ? check_inputs(o, inputs, true) : 0;
+	if (checked != 0) {
+		inputs[0].capture.ops->close(inputs[0].capture.state);
+		return checked;
+	}
+	if (sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
+		inputs[0].capture.ops->close(inputs[0].capture.state);
 		return cli_usage_error("%s", err);
 	}
 	struct replay_run run = {.o = o, .inputs = inputs, .sink = &sink};
@@ -486,13 +523,13 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 		run.pacer = &pacer;
 	struct worker *w = worker_new(&o->worker, run.pacer ? &paced : &sink);
 	if (!w) {
-		close_inputs(o, inputs);
+		inputs[0].capture.ops->close(inputs[0].capture.state);
 		sink.ops->close(sink.state, false, err, sizeof(err));
 		return cli_usage_error("out of memory");
 	}
 	run.w = w;
 	if (stats_report_open(&run.stats, &o->stats, err, sizeof(err)) != 0) {
-		close_inputs(o, inputs);
+		inputs[0].capture.ops->close(inputs[0].capture.state);
 		worker_free(w);
 		sink.ops->close(sink.state, false, err, sizeof(err));
 		return cli_usage_error("%s", err);
@@ -533,7 +570,7 @@ int replay_main(int argc, char **argv)
 		struct replay_input *inputs = calloc((size_t)o->file_count, sizeof(*inputs));
 		if (!inputs)
 			rc = cli_usage_error("out of memory");
-		else if ((rc = open_inputs(o, inputs)) == 0)
+		else if ((rc = check_inputs(o, inputs, false)) == 0)
 			rc = run(o, inputs);
 		free(inputs);
 	}

@@ -114,11 +114,11 @@ void tcp_reassembly_expire(struct tcp_reassembly *r, int64_t now_ns)
 		close_stream(r, slot, ABANDON_TCP_TIMEOUT);
 }
 
-void tcp_reassembly_abandon_all(struct tcp_reassembly *r)
+void tcp_reassembly_abandon_all(struct tcp_reassembly *r, enum abandon_reason reason)
 {
 	uint32_t slot;
 	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE)
-		close_stream(r, slot, ABANDON_HELD_AT_EXIT);
+		close_stream(r, slot, reason);
 }
 
 static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32_t base_seq,

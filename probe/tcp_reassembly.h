@@ -40,6 +40,6 @@ void tcp_reassembly_add(struct tcp_reassembly *r, const struct packet_info *p, i
 void tcp_reassembly_expire(struct tcp_reassembly *r, int64_t now_ns);
 
 /* Closes every stream; bytes still held are abandoned (at the end of capture). */
-void tcp_reassembly_abandon_all(struct tcp_reassembly *r);
+void tcp_reassembly_abandon_all(struct tcp_reassembly *r, enum abandon_reason reason);
 
 #endif

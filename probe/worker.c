@@ -231,6 +231,12 @@ void worker_end_burst(struct worker *w)
 
 void worker_finish(struct worker *w)
 {
-	ip_reassembly_abandon_all(w->fragments);
-	tcp_reassembly_abandon_all(w->streams);
+	ip_reassembly_abandon_all(w->fragments, ABANDON_HELD_AT_EXIT);
+	tcp_reassembly_abandon_all(w->streams, ABANDON_HELD_AT_EXIT);
+}
+
+void worker_restart_clock(struct worker *w)
+{
+	ip_reassembly_abandon_all(w->fragments, ABANDON_HELD_AT_PASS_END);
+	tcp_reassembly_abandon_all(w->streams, ABANDON_HELD_AT_PASS_END);
 }

@@ -24,8 +24,8 @@ enum value_format {
 };
 
 enum key_format {
-	KEY_BINARY,      /* the 38-byte flow key */
-	KEY_TEXT,        /* "udp 192.0.2.1:53 198.51.100.7:40000" */
+	KEY_BINARY,	 /* the 38-byte flow key */
+	KEY_TEXT,	 /* "udp 192.0.2.1:53 198.51.100.7:40000" */
 	KEY_COMMUNITY_ID /* Community ID v1 of the flow, "1:<base64 SHA-1>" */
 };
 
@@ -60,6 +60,10 @@ void worker_end_burst(struct worker *w);
 
 /* At the end of capture: counts what reassembly still holds as abandoned. */
 void worker_finish(struct worker *w);
+
+/* Before capture time starts again (a new --loop pass): what reassembly holds belongs to the
+ * time before, so it is counted as abandoned and nothing of it joins what comes next. */
+void worker_restart_clock(struct worker *w);
 
 const struct counters *worker_counters(const struct worker *w);
 

@@ -361,6 +361,7 @@ enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
 		return result;
 	if (l3 == L3_NONE)
 		return DECODE_NOT_DNS;
+	out->l3_offset = (uint16_t)offset;
 
 	const uint8_t *l4 = NULL;
 	size_t l4_len = 0;

@@ -45,7 +45,8 @@ struct packet_info {
 	uint16_t dst_port;
 	uint8_t vlan_count; /* tags seen, outer first; at most DECODE_MAX_VLANS are kept */
 	uint16_t vlan_ids[DECODE_MAX_VLANS];
-	bool truncated; /* the capture holds fewer bytes than the headers say */
+	bool truncated;	    /* the capture holds fewer bytes than the headers say */
+	uint16_t l3_offset; /* where the IP header starts in the frame: the link header's length */
 	/* For DECODE_FRAGMENT: the fragment's place in its datagram; payload is its data. */
 	uint32_t fragment_id;
 	uint32_t fragment_offset; /* bytes */

@@ -9,6 +9,7 @@
 #include "dns_parse.h"
 #include "flow_key.h"
 #include "json_writer.h"
+#include "raw_packet.h"
 #include "record_json.h"
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
@@ -100,6 +101,33 @@ static void publish(struct worker *w, const struct sink_record *record)
 	}
 }
 
+static bool inside_frame(const struct frame *frame, const uint8_t *data, size_t len)
+{
+	uintptr_t start = (uintptr_t)frame->data, at = (uintptr_t)data;
+	return at >= start && at - start <= frame->caplen && len <= frame->caplen - (at - start);
+}
+
+/* The raw value: the frame as captured when the message lies in it, else (rebuilt from
+ * fragments or from several TCP segments) one packet rebuilt around the whole message. */
+static bool raw_value(struct worker *w, const struct frame *frame, const struct packet_info *p,
+		      const uint8_t *dns, size_t dns_len, struct sink_record *record)
+{
+	if (inside_frame(frame, dns, dns_len)) {
+		record->value = frame->data;
+		record->value_len = frame->caplen;
+		return true;
+	}
+	size_t len = raw_packet_rebuild((uint8_t *)w->value, VALUE_BUFFER_SIZE, frame->data,
+					frame->caplen, p, dns, dns_len);
+	if (len == 0) {
+		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
+		return false;
+	}
+	record->value = w->value;
+	record->value_len = len;
+	return true;
+}
+
 /* One DNS message (a UDP payload, or a message from a TCP stream) becomes one record. */
 static void handle_dns(struct worker *w, const struct frame *frame, const struct packet_info *p,
 		       const uint8_t *dns, size_t dns_len, bool truncated)
@@ -125,8 +153,8 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	}
 
 	if (w->config->value_format == VALUE_RAW) {
-		record.value = frame->data;
-		record.value_len = frame->caplen;
+		if (!raw_value(w, frame, p, dns, dns_len, &record))
+			return;
 	} else {
 		struct dns_record dns = {
 		    .timestamp_ns = frame->ts_ns,

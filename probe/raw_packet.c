@@ -1,0 +1,120 @@
+/* Rebuilds one packet around a reassembled DNS message, so a raw record decodes as that message
+ * (the frame that completed it holds only its last fragment or segment). */
+#include "raw_packet.h"
+
+#include <string.h>
+
+#define IPV4_HEADER_LEN 20
+#define IPV6_HEADER_LEN 40
+#define UDP_HEADER_LEN	8
+#define TCP_HEADER_LEN	20
+#define TTL		64
+#define TCP_PSH_ACK	0x18
+#define IPPROTO_NUM_TCP 6
+
+static void put_be16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, v);
+}
+
+/* RFC 1071: the ones' complement sum of 16-bit words, added onto sum. */
+static uint32_t sum_words(uint32_t sum, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)data[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* The fresh IP header; returns its length. Addresses are IPv4-mapped for IPv4. */
+static size_t write_ip_header(uint8_t *ip, const struct packet_info *p, size_t l4_len)
+{
+	if (p->ip_version == 4) {
+		memset(ip, 0, IPV4_HEADER_LEN);
+		ip[0] = 0x45;
+		put_be16(ip + 2, (uint32_t)(IPV4_HEADER_LEN + l4_len));
+		put_be16(ip + 4, p->fragment_id);
+		ip[8] = TTL;
+		ip[9] = p->ip_protocol;
+		memcpy(ip + 12, p->src_addr + 12, 4);
+		memcpy(ip + 16, p->dst_addr + 12, 4);
+		put_be16(ip + 10, fold(sum_words(0, ip, IPV4_HEADER_LEN)));
+		return IPV4_HEADER_LEN;
+	}
+	put_be32(ip, 0x60000000u);
+	put_be16(ip + 4, (uint32_t)l4_len);
+	ip[6] = p->ip_protocol;
+	ip[7] = TTL;
+	memcpy(ip + 8, p->src_addr, 16);
+	memcpy(ip + 24, p->dst_addr, 16);
+	return IPV6_HEADER_LEN;
+}
+
+/* The transport checksum over the pseudo-header of RFC 768 / RFC 8200 section 8.1. */
+static uint16_t transport_checksum(const struct packet_info *p, const uint8_t *l4, size_t l4_len)
+{
+	uint8_t pseudo[40];
+	size_t pseudo_len;
+	if (p->ip_version == 4) {
+		memcpy(pseudo, p->src_addr + 12, 4);
+		memcpy(pseudo + 4, p->dst_addr + 12, 4);
+		pseudo[8] = 0;
+		pseudo[9] = p->ip_protocol;
+		put_be16(pseudo + 10, (uint32_t)l4_len);
+		pseudo_len = 12;
+	} else {
+		memcpy(pseudo, p->src_addr, 16);
+		memcpy(pseudo + 16, p->dst_addr, 16);
+		put_be32(pseudo + 32, (uint32_t)l4_len);
+		memset(pseudo + 36, 0, 3);
+		pseudo[39] = p->ip_protocol;
+		pseudo_len = 40;
+	}
+	uint16_t sum = fold(sum_words(sum_words(0, pseudo, pseudo_len), l4, l4_len));
+	return sum == 0 && p->ip_protocol != IPPROTO_NUM_TCP ? 0xffff : sum;
+}
+
+size_t raw_packet_rebuild(uint8_t *out, size_t out_size, const uint8_t *frame, size_t caplen,
+			  const struct packet_info *p, const uint8_t *dns, size_t dns_len)
+{
+	bool tcp = p->ip_protocol == IPPROTO_NUM_TCP;
+	size_t ip_len = p->ip_version == 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+	size_t transport_len = tcp ? TCP_HEADER_LEN + 2 : UDP_HEADER_LEN;
+	size_t l4_len = transport_len + dns_len;
+	if (p->l3_offset > caplen || dns_len > 65535 || l4_len > 65535 ||
+	    out_size < p->l3_offset + ip_len + l4_len)
+		return 0;
+	memcpy(out, frame, p->l3_offset);
+	uint8_t *ip = out + p->l3_offset;
+	uint8_t *l4 = ip + write_ip_header(ip, p, l4_len);
+	memset(l4, 0, transport_len);
+	put_be16(l4, p->src_port);
+	put_be16(l4 + 2, p->dst_port);
+	if (tcp) {
+		put_be32(l4 + 4, p->tcp_seq);
+		l4[12] = (TCP_HEADER_LEN / 4) << 4;
+		l4[13] = TCP_PSH_ACK;
+		put_be16(l4 + 14, 65535);
+		put_be16(l4 + TCP_HEADER_LEN, (uint32_t)dns_len);
+	} else {
+		put_be16(l4 + 4, (uint32_t)l4_len);
+	}
+	memcpy(l4 + transport_len, dns, dns_len);
+	put_be16(l4 + (tcp ? 16 : 6), transport_checksum(p, l4, l4_len));
+	return p->l3_offset + ip_len + l4_len;
+}

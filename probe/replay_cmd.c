@@ -504,7 +504,13 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 	progress_clear(&run);
 	worker_finish(w);
 
+	/* The summary comes from the counters of the finished sink: a file counts its records
+	 * delivered once written, synced and in place. */
 	sink.ops->flush(sink.state, o->sink.flush_timeout_ms);
+	if (sink_finish(&sink, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsprobe: %s\n", err);
+		status = 1;
+	}
 	struct runner_totals totals;
 	gather_totals(&run, &totals);
 	counters_print_summary(stderr, &totals.counters, &totals.sink);

@@ -332,6 +332,9 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	int rc = sink_options_finish(&o->sink);
 	if (rc != 0)
 		return rc;
+	const char *output = o->sink.brokers || o->sink.discard ? NULL : o->sink.output;
+	if (cli_check_output_paths(output, o->summary_json, o->stats.file) != 0)
+		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
 	o->stats.source = o->interface ? o->interface : "dpdk";
 	return 0;
@@ -361,6 +364,10 @@ static int start_reporting(const struct capture_options *o, struct stats_report 
 {
 	*stats = NULL;
 	if (o->user && privileges_drop(o->user, err, err_size) != 0)
+		return -1;
+	/* The summary is written at exit, as that user: its folder is checked now. */
+	if (o->user && o->summary_json &&
+	    cli_output_path_error("--summary-json", o->summary_json, err, err_size) != 0)
 		return -1;
 	return stats_report_open(stats, &o->stats, err, err_size);
 }

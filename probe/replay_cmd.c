@@ -162,6 +162,9 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	int rc = sink_options_finish(&o->sink);
 	if (rc != 0)
 		return rc;
+	const char *output = o->sink.brokers || o->sink.discard ? NULL : o->sink.output;
+	if (cli_check_output_paths(output, o->summary_json, o->stats.file) != 0)
+		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
 	o->files = argv + optind;
 	o->file_count = argc - optind;
@@ -474,7 +477,10 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 {
 	char err[512];
 	struct sink sink;
+	/* The summary is written at exit, as the --user user: its folder is checked now. */
 	if ((o->user && privileges_drop(o->user, err, sizeof(err)) != 0) ||
+	    (o->user && o->summary_json &&
+	     cli_output_path_error("--summary-json", o->summary_json, err, sizeof(err)) != 0) ||
 	    sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
 		close_inputs(o, inputs);
 		return cli_usage_error("%s", err);

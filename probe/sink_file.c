@@ -272,11 +272,13 @@ static int open_output(struct file_sink *s, const char *path, char *err, size_t 
 			 "standard output");
 		return -1;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (stat(path, &st) != 0)
+		return open_temporary(s, path, err, err_size);
+	if (S_ISDIR(st.st_mode)) {
 		snprintf(err, err_size, "%s is a folder; give the name of a file in it", path);
 		return -1;
 	}
-	if (stat(path, &st) == 0 && is_special_file(&st))
+	if (is_special_file(&st))
 		return open_in_place(s, path, err, err_size);
 	return open_temporary(s, path, err, err_size);
 }

@@ -34,8 +34,9 @@ static const char capture_usage_head[] =
     "       dnsprobe capture [--port N|PCI]... [options] [--eal \"EAL ARGS\"] [-- EAL ARGS]\n"
     "\n"
     "Captures DNS packets live and publishes one record per DNS message (the fields are\n"
-    "described in docs/records.md), with one worker per capture queue. Stops on SIGINT or\n"
-    "SIGTERM (or --count, --duration, --idle-exit), flushes the output and prints the summary.\n"
+    "described in docs/records.md), with one worker per capture queue. Stops on SIGINT,\n"
+    "SIGTERM or SIGHUP (or --count, --duration, --idle-exit), flushes the output and prints\n"
+    "the summary.\n"
     "\n"
     "Source:\n"
     "  -i, --interface IFACE    capture on IFACE through libpcap\n"
@@ -78,7 +79,8 @@ static const char capture_usage_tail[] =
     "with {worker} in it (-o 'dns-{worker}.json') gives each worker a file of its own.\n"
     "The default --on-full for capture is drop: stalling would only move the loss into the\n"
     "kernel or the NIC. Exit status: 0 after a stop, 1 when the capture broke or records\n"
-    "could not be written, 2 for a bad command line or a source that cannot be opened.\n"
+    "could not be written, 2 for a bad command line, an output path that cannot be written\n"
+    "or a source that cannot be opened.\n"
     "docs/dpdk.md explains DPDK set-up (hugepages, binding a NIC, cores, RSS).\n";
 
 enum backend_choice { BACKEND_AUTO, BACKEND_DPDK, BACKEND_PCAP };
@@ -332,6 +334,9 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	int rc = sink_options_finish(&o->sink);
 	if (rc != 0)
 		return rc;
+	const char *output = o->sink.brokers || o->sink.discard ? NULL : o->sink.output;
+	if (cli_check_output_paths(output, o->summary_json, o->stats.file) != 0)
+		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
 	o->stats.source = o->interface ? o->interface : "dpdk";
 	return 0;
@@ -361,6 +366,10 @@ static int start_reporting(const struct capture_options *o, struct stats_report 
 {
 	*stats = NULL;
 	if (o->user && privileges_drop(o->user, err, err_size) != 0)
+		return -1;
+	/* The summary is written at exit, as that user: its folder is checked now. */
+	if (o->user && o->summary_json &&
+	    cli_output_path_error("--summary-json", o->summary_json, err, err_size) != 0)
 		return -1;
 	return stats_report_open(stats, &o->stats, err, err_size);
 }

@@ -229,6 +229,18 @@ void lane_set_drops(struct lane *lane, const struct capture_drops *drops)
 	lane->drops = *drops;
 }
 
+/* A shared file counts the records the lanes handed over; the lanes count only their own. */
+static void add_shared_file(struct runner *r, struct sink_counters *sum)
+{
+	struct sink_counters s;
+	if (!r->shared_file)
+		return;
+	shared_file_counters(r->shared_file, &s);
+	sum->delivered += s.delivered;
+	sum->failed += s.failed;
+	sum->in_flight += s.in_flight;
+}
+
 /* The totals from what the lanes published; the lanes may still be running. */
 static void gather_published(struct runner *r, struct runner_totals *t)
 {
@@ -243,6 +255,7 @@ static void gather_published(struct runner *r, struct runner_totals *t)
 		capture_drops_add(&t->drops, &lane->published_drops);
 		pthread_mutex_unlock(&lane->lock);
 	}
+	add_shared_file(r, &t->sink);
 }
 
 static void read_drops(const struct runner_backend *backend, struct runner_totals *t)
@@ -354,7 +367,7 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 	return rc;
 }
 
-/* After the loops ended: every lane's final counters, read directly. */
+/* After the loops ended and the sinks finished: every lane's final counters, read directly. */
 static void gather_final(struct runner *r, struct runner_totals *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -373,7 +386,26 @@ static void gather_final(struct runner *r, struct runner_totals *t)
 		if (lane->last_burst_ns > last)
 			last = lane->last_burst_ns;
 	}
+	add_shared_file(r, &t->sink);
 	t->receiving_s = (double)(last - first) / NS_PER_SECOND;
+}
+
+/* Ends every output before the summary, so that it counts what is really written. */
+static int finish_sinks(struct runner *r)
+{
+	int status = 0;
+	char err[512];
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		if (sink_finish(&r->lanes[i].sink, err, sizeof(err)) != 0) {
+			fprintf(stderr, "dnsprobe: %s\n", err);
+			status = 1;
+		}
+	}
+	if (r->shared_file && shared_file_finish(r->shared_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsprobe: %s\n", err);
+		status = 1;
+	}
+	return status;
 }
 
 static int close_sinks(struct runner *r)
@@ -415,6 +447,7 @@ int runner_run(struct runner *r, const struct runner_backend *backend)
 		r->lanes[i].sink.ops->flush(r->lanes[i].sink.state,
 					    r->options.sink->flush_timeout_ms);
 	}
+	int status = finish_sinks(r);
 	struct runner_totals t;
 	gather_final(r, &t);
 	read_drops(backend, &t);
@@ -423,7 +456,8 @@ int runner_run(struct runner *r, const struct runner_backend *backend)
 		r->options.on_final(r->options.interval_ctx, &t);
 	counters_print_summary(stderr, &t.counters, &t.sink);
 	print_drops(stderr, &t.drops);
-	int status = atomic_load(&r->failed) ? 1 : 0;
+	if (atomic_load(&r->failed))
+		status = 1;
 	if (r->options.summary_json && write_summary_json(r->options.summary_json, &t) != 0)
 		status = 1;
 	if (close_sinks(r) != 0)

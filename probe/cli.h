@@ -4,6 +4,7 @@
 #define DNSPROBE_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define EXIT_USAGE 2
@@ -16,5 +17,18 @@ bool cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 
 /* The getopt_long error for the option at argv[optind - 1], as one line with a hint. */
 int cli_bad_option(const char *command, const char *arg);
+
+/* Checks that option's path can name a file the probe creates: not empty, not a folder, in a
+ * folder that exists and that the probe (its real user) may write. Prints one line and returns
+ * EXIT_USAGE, or returns 0. Call it before the first packet is read, so a bad path costs
+ * nothing; once more after dropping privileges for a file written only at exit. */
+int cli_check_output_path(const char *option, const char *path);
+
+/* The same check; returns 0, or -1 with the line in err instead of printing it. */
+int cli_output_path_error(const char *option, const char *path, char *err, size_t err_size);
+
+/* cli_check_output_path for --output (NULL: no file output; "-" is standard output),
+ * --summary-json and --stats-file (NULL: not given). */
+int cli_check_output_paths(const char *output, const char *summary_json, const char *stats_file);
 
 #endif

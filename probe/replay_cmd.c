@@ -58,7 +58,9 @@ static const char replay_usage_tail[] =
     "Link types: Ethernet (with 802.1Q/802.1ad tags, PPPoE), Linux cooked SLL and SLL2,\n"
     "raw IP, BSD loopback (NULL, LOOP) and PPP. Every packet is counted in one bucket;\n"
     "the summary on standard error shows them. Exit status: 0 when the files were read,\n"
-    "1 when records could not be written, 2 for a bad command line or an unreadable file.\n"
+    "1 when records could not be written (a full disk, or a reader of standard output\n"
+    "that went away), 2 for a bad command line, an unreadable file or an output path that\n"
+    "cannot be written. SIGINT, SIGTERM and SIGHUP stop the replay with a summary.\n"
     "A progress bar is shown on standard error when it is a terminal (and the records do\n"
     "not go to that terminal).\n";
 
@@ -166,6 +168,9 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	int rc = sink_options_finish(&o->sink);
 	if (rc != 0)
 		return rc;
+	const char *output = o->sink.brokers || o->sink.discard ? NULL : o->sink.output;
+	if (cli_check_output_paths(output, o->summary_json, o->stats.file) != 0)
+		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
 	o->files = argv + optind;
 	o->file_count = argc - optind;
@@ -512,7 +517,10 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 		inputs[0].capture.ops->close(inputs[0].capture.state);
 		return checked;
 	}
-	if (sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
+	/* The summary is written at exit, as the --user user: its folder is checked now. */
+	if ((o->user && o->summary_json &&
+	     cli_output_path_error("--summary-json", o->summary_json, err, sizeof(err)) != 0) ||
+	    sink_options_open(&o->sink, &sink, err, sizeof(err)) != 0) {
 		inputs[0].capture.ops->close(inputs[0].capture.state);
 		return cli_usage_error("%s", err);
 	}
@@ -541,7 +549,13 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 	progress_clear(&run);
 	worker_finish(w);
 
+	/* The summary comes from the counters of the finished sink: a file counts its records
+	 * delivered once written, synced and in place. */
 	sink.ops->flush(sink.state, o->sink.flush_timeout_ms);
+	if (sink_finish(&sink, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsprobe: %s\n", err);
+		status = 1;
+	}
 	struct runner_totals totals;
 	gather_totals(&run, &totals);
 	counters_print_summary(stderr, &totals.counters, &totals.sink);

@@ -1,5 +1,6 @@
-/* SIGINT/SIGTERM handling: the first asks the probe to stop reading, flush and report; a second
- * one exits at once. */
+/* SIGINT, SIGTERM and SIGHUP handling: the first asks the probe to stop reading, flush and
+ * report; a second one removes the temporary output files and exits at once. SIGPIPE is
+ * ignored, so a reader of standard output that goes away is a write error (EPIPE), not death. */
 #ifndef DNSPROBE_SIGNALS_H
 #define DNSPROBE_SIGNALS_H
 
@@ -13,5 +14,15 @@ void signals_install(void);
 void signals_watch_worker(struct worker *worker);
 
 bool signals_stop_requested(void);
+
+/* The stop a first signal asks for, asked by the probe itself (its output went away). */
+void signals_request_stop(void);
+
+/* Remembers a temporary file for a second signal to remove. Returns its slot for
+ * signals_forget_file, or -1 when the path is too long or every slot is taken. */
+int signals_track_file(const char *path);
+
+/* The file of this slot (-1: none) is renamed or removed: a signal leaves it alone. */
+void signals_forget_file(int slot);
 
 #endif

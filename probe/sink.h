@@ -30,8 +30,14 @@ struct sink_ops {
 	/* Waits until everything accepted has ended or the timeout passed; 0 when all ended. */
 	int (*flush)(void *state, int timeout_ms);
 	void (*counters)(void *state, struct sink_counters *out);
-	/* complete=false abandons output that would look finished (a file is not left behind).
-	 * Returns 0, or -1 with a message in err. Frees the state. */
+	/* Ends the output once nothing more will be emitted: writes what is pending and puts a
+	 * file in place. Afterwards the counters are final, for the summary, and close(complete)
+	 * only frees. NULL when flush already ends all there is (sink_finish then does nothing).
+	 * Returns 0, or -1 with a message in err. */
+	int (*finish)(void *state, char *err, size_t err_size);
+	/* complete=false abandons output that would look finished (a file is not left behind);
+	 * complete=true finishes it first when finish was not called. Returns 0, or -1 with a
+	 * message in err. Frees the state. */
 	int (*close)(void *state, bool complete, char *err, size_t err_size);
 };
 
@@ -40,8 +46,17 @@ struct sink {
 	void *state;
 };
 
-/* Lines of JSON to a file, or to stdout for "-". A file is written under a temporary name and
- * renamed into place only when closed complete. Returns 0, or -1 with a message in err. */
+static inline int sink_finish(struct sink *sink, char *err, size_t err_size)
+{
+	return sink->ops->finish ? sink->ops->finish(sink->state, err, err_size) : 0;
+}
+
+/* Lines of JSON to a file, or to stdout for "-". A regular file is written under a temporary
+ * name, synced to disk and renamed into place when finished; a second signal removes the
+ * temporary file. A record counts delivered once written (write(2) took it); when the file
+ * cannot be synced or put in place, every record counts failed. Once standard output (or a
+ * FIFO) has no reader any more (EPIPE), the sink asks the probe to stop reading. Returns 0, or -1
+ * with a message in err. */
 int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size);
 
 /* Accepts every record and keeps none: for benchmarks and dry runs. */

@@ -25,10 +25,9 @@ struct worker_buffer {
 	struct shared_file *shared;
 	uint8_t *data;
 	size_t used;
-	uint64_t buffered;  /* records in data */
-	uint64_t delivered; /* records the file sink accepted */
-	uint64_t failed;    /* records the file sink refused */
-	int64_t first_ns;   /* when the oldest buffered record came */
+	uint64_t buffered; /* records in data */
+	uint64_t refused;  /* records the file sink refused; those it took, it counts itself */
+	int64_t first_ns;  /* when the oldest buffered record came */
 };
 
 static int64_t coarse_now_ns(void)
@@ -43,10 +42,8 @@ static void write_record(struct worker_buffer *b, const void *value, size_t len)
 {
 	struct sink_record record = {.value = value, .value_len = len};
 	struct sink *file = &b->shared->file;
-	if (file->ops->emit(file->state, &record) == SINK_OK)
-		b->delivered++;
-	else
-		b->failed++;
+	if (file->ops->emit(file->state, &record) != SINK_OK)
+		b->refused++;
 }
 
 static void hand_over(struct worker_buffer *b)
@@ -107,8 +104,8 @@ static int buffer_flush(void *state, int timeout_ms)
 static void buffer_counters(void *state, struct sink_counters *out)
 {
 	struct worker_buffer *b = state;
-	out->delivered = b->delivered;
-	out->failed = b->failed;
+	out->delivered = 0;
+	out->failed = b->refused;
 	out->in_flight = b->buffered;
 }
 
@@ -163,6 +160,21 @@ int shared_file_sink(struct shared_file *shared, struct sink *out, char *err, si
 	out->ops = &worker_buffer_ops;
 	out->state = b;
 	return 0;
+}
+
+void shared_file_counters(struct shared_file *shared, struct sink_counters *out)
+{
+	pthread_mutex_lock(&shared->lock);
+	shared->file.ops->counters(shared->file.state, out);
+	pthread_mutex_unlock(&shared->lock);
+}
+
+int shared_file_finish(struct shared_file *shared, char *err, size_t err_size)
+{
+	pthread_mutex_lock(&shared->lock);
+	int rc = sink_finish(&shared->file, err, err_size);
+	pthread_mutex_unlock(&shared->lock);
+	return rc;
 }
 
 int shared_file_close(struct shared_file *shared, bool complete, char *err, size_t err_size)

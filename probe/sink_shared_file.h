@@ -17,8 +17,17 @@ int shared_file_open(struct shared_file **out, const struct sink_options *o, cha
 		     size_t err_size);
 
 /* A sink for one worker that writes into the shared file. Its counters are the worker's own:
- * in_flight is what sits in its buffer. Closing it hands over what is left. */
+ * in_flight is what sits in its buffer, failed what the file refused; the records the file took
+ * are in shared_file_counters. Flushing or closing it hands over what is left. */
 int shared_file_sink(struct shared_file *shared, struct sink *out, char *err, size_t err_size);
+
+/* The file's own counters: the records handed over, delivered, failed or still buffered. Add
+ * them to the workers' sinks' counters for the totals. */
+void shared_file_counters(struct shared_file *shared, struct sink_counters *out);
+
+/* After every worker's sink is flushed: ends the file (sink_finish), so that its counters are
+ * final. Returns 0, or -1 with a message in err. */
+int shared_file_finish(struct shared_file *shared, char *err, size_t err_size);
 
 /* After every worker's sink is closed: flushes and closes the file (complete=false removes it).
  * Returns 0, or -1 with a message in err. Frees shared. */

@@ -10,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "capture_time.h"
 
 /* How long a receive waits for packets before it returns to let the worker look around. */
 #define READ_TIMEOUT_MS 100
 #define MAX_FILTER_LEN	8192
+/* After an error, the ring is read until it stays empty this many naps: the kernel retires a
+ * partly filled block READ_TIMEOUT_MS after its first packet. */
+#define DRAIN_QUIET_TRIES 8
+#define DRAIN_NAP_NS	  25000000L
 
 struct pcap_live {
 	pcap_t *handle;
@@ -104,6 +109,26 @@ void pcap_live_stats(struct capture *capture, struct pcap_live_stats *out)
 	struct pcap_live *live = capture->state;
 	update_stats(live);
 	*out = live->total;
+}
+
+unsigned pcap_live_drain(struct capture *capture, struct worker *w)
+{
+	struct pcap_live *live = capture->state;
+	struct dispatch_context ctx = {.live = live, .worker = w};
+	char ignored[PCAP_ERRBUF_SIZE];
+	pcap_setnonblock(live->handle, 1, ignored);
+	unsigned total = 0;
+	for (int quiet = 0; quiet < DRAIN_QUIET_TRIES;) {
+		int n = pcap_dispatch(live->handle, -1, deliver, (u_char *)&ctx);
+		if (n > 0) {
+			total += (unsigned)n;
+			quiet = 0;
+			continue;
+		}
+		quiet++;
+		nanosleep(&(struct timespec){.tv_nsec = DRAIN_NAP_NS}, NULL);
+	}
+	return total;
 }
 
 void pcap_live_wake(struct capture *capture)

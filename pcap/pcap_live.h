@@ -43,6 +43,10 @@ struct pcap_live_stats {
 void pcap_live_stats(struct capture *capture, struct pcap_live_stats *out);
 
 /* Makes a receive waiting for packets on this handle return now; safe from another thread. */
+/* After receive failed (the interface went away): delivers to w what is still in the kernel's
+ * ring, until it has stayed empty for a while; returns how many packets that was. */
+unsigned pcap_live_drain(struct capture *capture, struct worker *w);
+
 void pcap_live_wake(struct capture *capture);
 
 /* The filter used when none is given: the DNS ports over UDP and TCP, and IP fragments (their

@@ -64,6 +64,7 @@ void capture_drops_add(struct capture_drops *total, const struct capture_drops *
 	total->nic_missed += part->nic_missed;
 	total->nic_errors += part->nic_errors;
 	total->nic_no_mbuf += part->nic_no_mbuf;
+	total->unread += part->unread;
 }
 
 /* "{worker}" in the output path gives every worker a file of its own. */
@@ -314,6 +315,13 @@ static void print_drops(FILE *out, const struct capture_drops *d)
 			" dropped because the capture buffer was full (raise -B), %" PRIu64
 			" dropped by the interface\n",
 			d->received, d->kernel_dropped, d->interface_dropped);
+		if (d->unread)
+			fprintf(
+			    out,
+			    "dnsprobe: warning: %" PRIu64
+			    " packets passed the filter but were never read (the interface went "
+			    "away, or capture stopped with them in the ring)\n",
+			    d->unread);
 		return;
 	case DROPS_NIC:
 		fprintf(out,
@@ -355,9 +363,10 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 		",\"capture\":{\"drop_source\":\"%s\",\"received\":%" PRIu64
 		",\"kernel_dropped\":%" PRIu64 ",\"interface_dropped\":%" PRIu64
 		",\"nic_missed\":%" PRIu64 ",\"nic_errors\":%" PRIu64 ",\"nic_no_mbuf\":%" PRIu64
-		",\"elapsed_s\":%.6f,\"receiving_s\":%.6f}}\n",
+		",\"unread\":%" PRIu64 ",\"elapsed_s\":%.6f,\"receiving_s\":%.6f}}\n",
 		source_names[d->source], d->received, d->kernel_dropped, d->interface_dropped,
-		d->nic_missed, d->nic_errors, d->nic_no_mbuf, t->elapsed_s, t->receiving_s);
+		d->nic_missed, d->nic_errors, d->nic_no_mbuf, d->unread, t->elapsed_s,
+		t->receiving_s);
 	free(text);
 	rc = ferror(out) ? -1 : 0;
 	if (fclose(out) != 0)

@@ -31,6 +31,7 @@ struct capture_drops {
 	uint64_t nic_missed;	    /* imissed: no free rx descriptor */
 	uint64_t nic_errors;	    /* ierrors: bad frames */
 	uint64_t nic_no_mbuf;	    /* rx_nombuf: the mempool was empty */
+	uint64_t unread; /* kernel: passed the filter, not dropped, never read (set at the end) */
 };
 
 void capture_drops_add(struct capture_drops *total, const struct capture_drops *part);

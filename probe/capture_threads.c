@@ -35,7 +35,9 @@ static int64_t coarse_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void publish_kernel_counts(struct receive_thread *t)
+/* At the end (final), what passed the filter and was neither dropped nor read is counted: the
+ * kernel's received count includes its drops. */
+static void publish_kernel_counts(struct receive_thread *t, bool final)
 {
 	struct pcap_live_stats s;
 	pcap_live_stats(t->capture, &s);
@@ -45,6 +47,9 @@ static void publish_kernel_counts(struct receive_thread *t)
 	    .kernel_dropped = s.dropped,
 	    .interface_dropped = s.interface_dropped,
 	};
+	uint64_t read = worker_counters(lane_worker(t->lane))->packets;
+	if (final && s.received > s.dropped + read)
+		drops.unread = s.received - s.dropped - read;
 	lane_set_drops(t->lane, &drops);
 }
 
@@ -56,7 +61,7 @@ static void *receive_loop(void *arg)
 	while (lane_running(t->lane)) {
 		int64_t now = coarse_now_ns();
 		if (now >= next_counts) {
-			publish_kernel_counts(t);
+			publish_kernel_counts(t, false);
 			next_counts = now + KERNEL_COUNTS_EVERY_NS;
 		}
 		unsigned want = lane_claim(t->lane, CAPTURE_BURST);
@@ -71,13 +76,14 @@ static void *receive_loop(void *arg)
 			char message[512];
 			snprintf(message, sizeof(message), "%s: %s", t->interface,
 				 t->capture->ops->error(t->capture->state));
-			lane_end_burst(t->lane, want, 0);
+			unsigned drained = pcap_live_drain(t->capture, w);
+			lane_end_burst(t->lane, want, drained < want ? drained : want);
 			lane_fail(t->lane, message);
 			break;
 		}
 		lane_end_burst(t->lane, want, (unsigned)n);
 	}
-	publish_kernel_counts(t);
+	publish_kernel_counts(t, true);
 	return NULL;
 }
 

@@ -231,6 +231,35 @@ def test_one_query_and_one_response_record_per_transaction(dnsprobe_bin, lab, tm
     assert 'dnsprobe: kernel: ' in cap.stderr
 
 
+def test_interface_deleted_under_load_loses_nothing_uncounted(dnsprobe_bin, lab, tmp_path):
+    """`ip link del` while dnsperf sends: what is still in the kernel's ring is read out, and
+    every packet the kernel let through the filter is read, dropped or counted unread."""
+    out, summary = tmp_path / 'records.json', tmp_path / 'summary.json'
+    cap = Capture(capture_cmd(dnsprobe_bin, lab, out, '--summary-json', summary))
+    cap.wait_ready()
+    queries = tmp_path / 'load.txt'
+    queries.write_text(''.join('n%d.lab.test A\n' % i for i in range(200000)))
+    load = subprocess.Popen(['ip', 'netns', 'exec', lab.client_ns, 'dnsperf', '-s', lab.server,
+                             '-d', str(queries), '-n', '1', '-c', '4', '-Q', '50000', '-l', '4'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        subprocess.run(['ip', '-n', lab.server_ns, 'link', 'del', lab.server_if], check=True)
+        rc = cap.wait(timeout=60)
+    finally:
+        load.kill()
+        load.wait()
+    assert rc == 1, cap.describe()
+    assert 'The interface disappeared' in cap.stderr or 'went down' in cap.stderr, cap.describe()
+    s = json.loads(summary.read_text())
+    c = s['capture']
+    assert c['received'] > 1000, 'no load reached the capture'
+    unread = c.get('unread', 0)
+    assert s['packets'] + c['kernel_dropped'] + unread == c['received'], s
+    assert unread <= c['received'] // 100, 'the ring was not read out: %s' % s
+    assert len(read_records(out)) == s['packets'] and s['balanced'], s
+
+
 def test_dig_queries_and_count_stops_the_capture(dnsprobe_bin, lab, tmp_path):
     out = tmp_path / 'records.json'
     names = ['www.lab.test', 'a.lab.test', 'b.lab.test']

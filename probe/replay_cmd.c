@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "counters.h"
+#include "option_codes.h"
 #include "pcap_file.h"
 #include "privileges.h"
 #include "reassembly_options.h"
@@ -88,10 +89,10 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    {"dns-port", required_argument, NULL, 'p'},
-	    {"speed", required_argument, NULL, 's'},
-	    {"loop", required_argument, NULL, 'l'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"summary-json", required_argument, NULL, 'S'},
+	    {"speed", required_argument, NULL, OPT_SPEED},
+	    {"loop", required_argument, NULL, OPT_LOOP},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -130,22 +131,22 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 				    optarg);
 			port_set_add(&o->worker.dns_ports, (uint16_t)port);
 			break;
-		case 's':
+		case OPT_SPEED:
 			if (!parse_speed(optarg, &o->speed))
 				return cli_usage_error("--speed: '%s' is not a speed factor; "
 						       "give a number above 0, e.g. --speed 1",
 						       optarg);
 			break;
-		case 'l':
+		case OPT_LOOP:
 			if (!cli_parse_uint(optarg, 0, UINT64_MAX, &o->loops))
 				return cli_usage_error("--loop: '%s' is not a number of passes; "
 						       "e.g. --loop 3 (0: until interrupted)",
 						       optarg);
 			break;
-		case 'u':
+		case OPT_USER:
 			o->user = optarg;
 			break;
-		case 'S':
+		case OPT_SUMMARY_JSON:
 			o->summary_json = optarg;
 			break;
 		case 'h':

@@ -93,6 +93,9 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 	switch (c) {
 	case 'o':
 	case SINK_OPT_OUTPUT:
+		if (arg[0] == '\0')
+			return cli_usage_error("--output: empty; give a path, or - for standard "
+					       "output");
 		o->output = arg;
 		o->output_given = true;
 		return 1;

@@ -316,6 +316,12 @@ static void replay_tick(struct replay_run *run)
 	progress_draw(run, now);
 }
 
+/* The worker's wait hook: while it waits for a full sink, the stats and the bar go on. */
+static void replay_wait_tick(void *run)
+{
+	replay_tick(run);
+}
+
 /* Replay in recorded time: a sink in front of the real one that holds each record until its
  * capture time, counted from the first record of its file and divided by the speed, has come.
  * It flushes the real sink before waiting, so what was due is out when it was due. */
@@ -492,6 +498,7 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 		return cli_usage_error("out of memory");
 	}
 	run.w = w;
+	worker_set_wait_hook(w, replay_wait_tick, &run);
 	if (stats_report_open(&run.stats, &o->stats, err, sizeof(err)) != 0) {
 		close_inputs(o, inputs);
 		worker_free(w);
@@ -505,7 +512,7 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 	progress_clear(&run);
 	worker_finish(w);
 
-	sink.ops->flush(sink.state, o->sink.flush_timeout_ms);
+	sink.ops->flush(sink.state, worker_flush_budget_ms(w));
 	struct runner_totals totals;
 	gather_totals(&run, &totals);
 	counters_print_summary(stderr, &totals.counters, &totals.sink);

@@ -178,6 +178,7 @@ void sink_options_apply(const struct sink_options *o, struct worker_config *conf
 	config->key_format = o->key_format;
 	config->value_format = o->value_format;
 	config->on_full = o->on_full;
+	config->stop_wait_ms = o->flush_timeout_ms;
 }
 
 int sink_options_open(const struct sink_options *o, struct sink *sink, char *err, size_t err_size)

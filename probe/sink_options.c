@@ -190,6 +190,7 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 		    .topic = o->topic,
 		    .settings = o->kafka_settings,
 		    .setting_count = o->kafka_setting_count,
+		    .drop_when_full = o->on_full == ON_FULL_DROP,
 		};
 		return sink_kafka_open(sink, &config, err, err_size);
 	}

@@ -31,8 +31,8 @@ const char sink_options_help[] =
     "                           record key: the 38-byte flow key (default), its text form,\n"
     "                           or the flow's Community ID v1\n"
     "      --on-full block|drop when the sink is full: wait (nothing lost) or drop and count\n"
-    "      --flush-timeout MS   at exit, wait at most MS milliseconds for pending records\n"
-    "                           (default 10000)\n";
+    "      --flush-timeout MS   after a stop or the end of the input, wait at most MS\n"
+    "                           milliseconds for the records already read (default 10000)\n";
 
 void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 {

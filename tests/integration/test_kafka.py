@@ -5,7 +5,8 @@
 # from the pcap files, and the JSON lines `dnsprobe replay --output` writes for the same files.
 # Also: a broker killed and restarted mid-replay (every record exactly once), a broker that is
 # not there at start, a broker that goes away for good, bad -X settings, a stop (SIGTERM) while
-# blocked on a full queue, stats while blocked, and records too large for the broker.
+# blocked on a full queue (replay, and live capture on lo), stats while blocked, and records
+# too large for the broker.
 
 import calendar
 import collections
@@ -14,6 +15,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -549,3 +551,60 @@ def test_drop_policy_warning_says_records_are_dropped(dnsprobe, kafka, many_pack
         warnings
     s = json.loads(summary.read_text())
     assert s['balanced'] and s['records_dropped'] > 0, s
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='capturing on lo needs root')
+def test_capture_lane_blocked_reports_and_keeps_records(dnsprobe, kafka, tmp_path):
+    """Live capture on lo under --on-full block with the broker gone: the lane still publishes
+    its counters (the stats file shows the full queue in flight), and after one SIGTERM the
+    records read wait for the broker, which comes back: all delivered, none dropped."""
+    topic = new_topic(kafka, 'capture-blocked')
+    stats = tmp_path / 'dnsprobe.prom'
+    summary = tmp_path / 'summary.json'
+    target = '127.0.0.9'  # nothing else sends DNS there
+    cmd = [str(dnsprobe.binary), 'capture', '-i', 'lo', '-f', 'udp dst port 53 and dst host '
+           + target, '--brokers', kafka.bootstrap, '--topic', topic, '--on-full', 'block',
+           '-X', 'queue.buffering.max.messages=%d' % BLOCK_QUEUE, '--flush-timeout', '180000',
+           '--stats-file', str(stats), '--stats-interval', '1', '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    query = (b'\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00'
+             b'\x03www\x07example\x03com\x00\x00\x01\x00\x01')
+    sending = threading.Event()
+    sending.set()
+
+    def send():  # about 10 000 queries/s
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while sending.is_set():
+                for _ in range(100):
+                    s.sendto(query, (target, 53))
+                time.sleep(0.01)
+
+    sender = threading.Thread(target=send)
+    try:
+        time.sleep(2)  # the capture is open
+        sender.start()
+        wait_for_some_delivered(kafka, topic, proc, 3000)
+        kafka.kill()
+        time.sleep(3)
+        assert stats_metric(stats, 'dnsprobe_records_in_flight') == BLOCK_QUEUE, \
+            stats.read_text()
+        sending.clear()
+        sender.join()
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert proc.poll() is None, 'the first SIGTERM ended the wait'
+        kafka.start()
+        _, stderr = proc.communicate(timeout=240)
+    finally:
+        sending.clear()
+        if sender.is_alive():
+            sender.join()
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 0, stderr
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and s['records_dropped'] == 0, s
+    assert s['delivered'] == s['records'] > 0 and s['in_flight'] == 0, s
+    assert len(kafka.consume_all(topic)) == s['delivered']

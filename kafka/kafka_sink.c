@@ -19,7 +19,6 @@
  * name (localhost: ::1, then 127.0.0.1): these 2 s give every address a few tries. */
 #define ALL_DOWN_GRACE_MS 2000
 #define ERROR_TEXT_SIZE	  256
-#define PROPERTY_NAME_MAX 128
 
 /* Applied before the user's -X settings, which override them. Why each: docs/kafka.md. */
 static const char *const default_settings[][2] = {
@@ -46,6 +45,7 @@ struct kafka_sink {
 	char client_error[ERROR_TEXT_SIZE];
 	bool running;		    /* past the start-up check: errors become warnings */
 	bool warned_since_delivery; /* one warning per outage, not one per retry */
+	bool drop_when_full;
 };
 
 static uint64_t in_flight(const struct kafka_sink *s)
@@ -96,9 +96,12 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	if (!s->running || s->warned_since_delivery)
 		return;
 	s->warned_since_delivery = true;
-	fprintf(stderr,
-		"dnsprobe: warning: Kafka: %s; records wait in the queue until it is back\n",
-		err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? reason : s->client_error);
+	fprintf(stderr, "dnsprobe: warning: Kafka: %s; %s\n",
+		err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? reason : s->client_error,
+		s->drop_when_full ? "records wait in the queue until it is back; once the queue is "
+				    "full, new records are dropped (--on-full drop)"
+				  : "records wait in the queue until it is back; once the queue is "
+				    "full, reading waits for room (--on-full block)");
 }
 
 /* librdkafka's own log lines: its errors already reached on_error, so only what the user asked
@@ -160,6 +163,21 @@ static void kafka_free(struct kafka_sink *s)
 	free(s);
 }
 
+/* What to do about the last error, for the exit line. */
+static const char *error_hint(const struct kafka_sink *s)
+{
+	switch (s->last_error_code) {
+	case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+		return "the topic refuses these capture times, see \"Timestamps\" in docs/kafka.md";
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+		return "a record is larger than the producer (-X message.max.bytes) or the topic "
+		       "(its max.message.bytes) allows; raise both, see \"Record size\" in "
+		       "docs/kafka.md";
+	default:
+		return "check the broker, or give --flush-timeout more time";
+	}
+}
+
 /* Records still in flight are given up (flush already waited --flush-timeout for them), so
  * closing never hangs on a broker that is away. */
 static int kafka_close(void *state, bool complete, char *err, size_t err_size)
@@ -170,15 +188,11 @@ static int kafka_close(void *state, bool complete, char *err, size_t err_size)
 	uint64_t pending = in_flight(s);
 	int rc = 0;
 	if (failed || pending) {
-		const char *hint = s->last_error_code == RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP
-				       ? "the topic refuses these capture times, see "
-					 "\"Timestamps\" in docs/kafka.md"
-				       : "check the broker, or give --flush-timeout more time";
 		snprintf(err, err_size,
-			 "Kafka: %llu records failed and %llu were still in flight at exit (last "
-			 "error: %s); %s",
+			 "Kafka: %llu records failed and %llu were still in flight at exit, given "
+			 "up without knowing whether they arrived (last error: %s); %s",
 			 (unsigned long long)failed, (unsigned long long)pending,
-			 s->last_error[0] ? s->last_error : "none", hint);
+			 s->last_error[0] ? s->last_error : "none", error_hint(s));
 		rc = -1;
 	}
 	if (pending) {
@@ -215,19 +229,40 @@ static int set_user_property(rd_kafka_conf_t *conf, const char *setting, char *e
 {
 	const char *equals = strchr(setting, '=');
 	size_t name_len = equals ? (size_t)(equals - setting) : 0;
-	if (name_len == 0 || name_len >= PROPERTY_NAME_MAX) {
-		snprintf(err, err_size, "-X %.*s: expected property=value, e.g. -X linger.ms=50",
-			 PROPERTY_NAME_MAX, setting);
+	if (name_len == 0) {
+		snprintf(err, err_size, "-X: expected property=value, e.g. -X linger.ms=50");
 		return -1;
 	}
-	char name[PROPERTY_NAME_MAX];
-	memcpy(name, setting, name_len);
-	name[name_len] = '\0';
-	return set_property(conf, "-X ", name, equals + 1, err, err_size);
+	char *name = strndup(setting, name_len);
+	if (!name) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	int rc = set_property(conf, "-X ", name, equals + 1, err, err_size);
+	free(name);
+	return rc;
 }
 
-static int configure(rd_kafka_conf_t *conf, const struct kafka_sink_config *config, char *err,
-		     size_t err_size)
+/* Where the producer connects: --brokers, or a -X that set bootstrap.servers after it. */
+struct servers {
+	const char *list;
+	const char *origin; /* "--brokers" or "-X bootstrap.servers" */
+};
+
+/* The servers a -X setting gives (under either of librdkafka's names), or NULL. */
+static const char *servers_set_by(const char *setting)
+{
+	static const char *const names[] = {"bootstrap.servers=", "metadata.broker.list="};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(setting, names[i], strlen(names[i])) == 0)
+			return setting + strlen(names[i]);
+	return NULL;
+}
+
+/* Our defaults, --brokers, then -X in order. Sets *servers to what the producer connects to in
+ * the end, for the messages that name it. */
+static int configure(rd_kafka_conf_t *conf, const struct kafka_sink_config *config,
+		     struct servers *servers, char *err, size_t err_size)
 {
 	for (size_t i = 0; i < sizeof(default_settings) / sizeof(default_settings[0]); i++)
 		if (set_property(conf, "default ", default_settings[i][0], default_settings[i][1],
@@ -236,9 +271,14 @@ static int configure(rd_kafka_conf_t *conf, const struct kafka_sink_config *conf
 	if (set_property(conf, "--brokers ", "bootstrap.servers", config->brokers, err, err_size) !=
 	    0)
 		return -1;
-	for (int i = 0; i < config->setting_count; i++)
+	*servers = (struct servers){config->brokers, "--brokers"};
+	for (int i = 0; i < config->setting_count; i++) {
 		if (set_user_property(conf, config->settings[i], err, err_size) != 0)
 			return -1;
+		const char *list = servers_set_by(config->settings[i]);
+		if (list)
+			*servers = (struct servers){list, "-X bootstrap.servers"};
+	}
 	/* The accounting needs a report for every record, delivered or not. */
 	return set_property(conf, "", "delivery.report.only.error", "false", err, err_size);
 }
@@ -274,8 +314,8 @@ static int check_topic(const struct rd_kafka_metadata *metadata, const char *top
 
 /* Waits until a broker answers a metadata request for the topic, so that a wrong address or a
  * stopped broker is one clear error before anything is read, not a queue of failed records. */
-static int wait_for_cluster(struct kafka_sink *s, const struct kafka_sink_config *config, char *err,
-			    size_t err_size)
+static int wait_for_cluster(struct kafka_sink *s, const struct kafka_sink_config *config,
+			    const struct servers *servers, char *err, size_t err_size)
 {
 	int64_t deadline = monotonic_ms() + KAFKA_SINK_CONNECT_TIMEOUT_MS;
 	bool answered = false;
@@ -307,10 +347,11 @@ static int wait_for_cluster(struct kafka_sink *s, const struct kafka_sink_config
 			    config->topic);
 		else
 			snprintf(err, err_size,
-				 "cannot reach Kafka at %s (%s); check --brokers and that the "
-				 "broker is running",
-				 config->brokers,
-				 s->client_error[0] ? s->client_error : rd_kafka_err2str(e));
+				 "cannot reach Kafka at %s (%s); check %s and that the broker is "
+				 "running",
+				 servers->list,
+				 s->client_error[0] ? s->client_error : rd_kafka_err2str(e),
+				 servers->origin);
 		return -1;
 	}
 }
@@ -327,15 +368,19 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	if (configure(conf, config, err, err_size) != 0) {
+	/* First of all, so that no line of librdkafka's own printer ("%6|...") ever reaches
+	 * stderr: everything it logs goes through on_log. */
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	s->drop_when_full = config->drop_when_full;
+	struct servers servers;
+	if (configure(conf, config, &servers, err, err_size) != 0) {
 		rd_kafka_conf_destroy(conf);
 		free(s);
 		return -1;
 	}
-	rd_kafka_conf_set_opaque(conf, s);
-	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_log_cb(conf, on_log);
 
 	char reason[512];
 	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
@@ -353,7 +398,7 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 		kafka_free(s);
 		return -1;
 	}
-	if (wait_for_cluster(s, config, err, err_size) != 0) {
+	if (wait_for_cluster(s, config, &servers, err, err_size) != 0) {
 		kafka_free(s);
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #ifndef DNSPROBE_KAFKA_SINK_H
 #define DNSPROBE_KAFKA_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sink.h"
@@ -13,6 +14,7 @@ struct kafka_sink_config {
 	/* "property=value" for librdkafka, applied in order over our defaults (docs/kafka.md). */
 	const char *const *settings;
 	int setting_count;
+	bool drop_when_full; /* --on-full drop: records that find the queue full are dropped */
 };
 
 /* Creates the producer and waits (at most KAFKA_SINK_CONNECT_TIMEOUT_MS) until the cluster

@@ -12,6 +12,7 @@
 #include "capture_runner.h"
 #include "capture_threads.h"
 #include "cli.h"
+#include "option_codes.h"
 #include "pcap_live.h"
 #include "privileges.h"
 #include "reassembly_options.h"
@@ -84,22 +85,6 @@ static const char capture_usage_tail[] =
     "docs/dpdk.md explains DPDK set-up (hugepages, binding a NIC, cores, RSS).\n";
 
 enum backend_choice { BACKEND_AUTO, BACKEND_DPDK, BACKEND_PCAP };
-
-enum {
-	OPT_PORT = 2000,
-	OPT_EAL,
-	OPT_BACKEND,
-	OPT_WORKERS,
-	OPT_SUMMARY_JSON,
-	OPT_SNAPLEN,
-	OPT_NO_PROMISC,
-	OPT_COUNT,
-	OPT_DURATION,
-	OPT_IDLE_EXIT,
-	OPT_RX_DESC,
-	OPT_MEMPOOL_SIZE,
-	OPT_USER,
-};
 
 struct capture_options {
 	struct sink_options sink;

@@ -94,6 +94,8 @@ static int open_lane_sink(struct runner *r, unsigned index, char *err, size_t er
 	return sink_options_open(&lane_options, &lane->sink, err, err_size);
 }
 
+static void lane_waiting(void *lane);
+
 int runner_open(struct runner **out, const struct runner_options *o, char *err, size_t err_size)
 {
 	if (o->lanes == 0 || o->lanes > RUNNER_MAX_LANES) {
@@ -134,6 +136,7 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 			runner_abandon(r);
 			return -1;
 		}
+		worker_set_wait_hook(lane->worker, lane_waiting, lane);
 		signals_watch_worker(lane->worker);
 	}
 	*out = r;
@@ -200,6 +203,18 @@ static void lane_publish(struct lane *lane)
 	lane->published_sink = sink;
 	lane->published_drops = lane->drops;
 	pthread_mutex_unlock(&lane->lock);
+}
+
+/* The worker's wait hook: while it waits for a full sink, its counters still reach the control
+ * loop (the stats file shows the records in flight, not the values from before the wait). */
+static void lane_waiting(void *ctx)
+{
+	struct lane *lane = ctx;
+	int64_t now = monotonic_ns(CLOCK_MONOTONIC_COARSE);
+	if (now >= lane->next_publish_ns) {
+		lane_publish(lane);
+		lane->next_publish_ns = now + PUBLISH_EVERY_NS;
+	}
 }
 
 void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
@@ -439,8 +454,10 @@ static int close_sinks(struct runner *r)
 
 void runner_stop_lanes(struct runner *r)
 {
-	for (unsigned i = 0; i < r->lane_count; i++)
+	for (unsigned i = 0; i < r->lane_count; i++) {
 		atomic_store(&r->lanes[i].stop, true);
+		worker_request_stop(r->lanes[i].worker);
+	}
 }
 
 int runner_run(struct runner *r, const struct runner_backend *backend)
@@ -454,7 +471,7 @@ int runner_run(struct runner *r, const struct runner_backend *backend)
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		worker_finish(r->lanes[i].worker);
 		r->lanes[i].sink.ops->flush(r->lanes[i].sink.state,
-					    r->options.sink->flush_timeout_ms);
+					    worker_flush_budget_ms(r->lanes[i].worker));
 	}
 	int status = finish_sinks(r);
 	struct runner_totals t;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "iface_check.h"
 #include "json_writer.h"
+#include "option_codes.h"
 
 #define DEFAULT_BUFFER_MIB 64
 #define JSON_BUFFER_SIZE   (64 * 1024)
@@ -35,8 +36,6 @@ static const char check_usage[] =
     "\n"
     "Exit status: 0 when every check is OK, 1 when one warns, 2 when one fails (or the\n"
     "command line is wrong).\n";
-
-enum { OPT_FIX = 1200, OPT_JSON, OPT_DPDK };
 
 struct check_options {
 	struct iface_check_options checks;

@@ -5,17 +5,10 @@
 
 #include <getopt.h>
 
+#include "option_codes.h"
 #include "worker.h"
 
-enum {
-	REASSEMBLY_OPT_FRAGMENT_DATAGRAMS = 1100,
-	REASSEMBLY_OPT_FRAGMENT_MEMORY,
-	REASSEMBLY_OPT_FRAGMENT_TIMEOUT,
-	REASSEMBLY_OPT_TCP_STREAMS,
-	REASSEMBLY_OPT_TCP_MEMORY,
-	REASSEMBLY_OPT_TCP_TIMEOUT,
-};
-
+/* The entries to put in a command's getopt_long table (codes: option_codes.h). */
 #define REASSEMBLY_LONG_OPTIONS                                                                    \
 	{"fragment-datagrams", required_argument, NULL, REASSEMBLY_OPT_FRAGMENT_DATAGRAMS},        \
 	    {"fragment-memory", required_argument, NULL, REASSEMBLY_OPT_FRAGMENT_MEMORY},          \

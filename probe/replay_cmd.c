@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "counters.h"
+#include "option_codes.h"
 #include "pcap_file.h"
 #include "privileges.h"
 #include "reassembly_options.h"
@@ -94,10 +95,10 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    {"dns-port", required_argument, NULL, 'p'},
-	    {"speed", required_argument, NULL, 's'},
-	    {"loop", required_argument, NULL, 'l'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"summary-json", required_argument, NULL, 'S'},
+	    {"speed", required_argument, NULL, OPT_SPEED},
+	    {"loop", required_argument, NULL, OPT_LOOP},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -136,22 +137,22 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 				    optarg);
 			port_set_add(&o->worker.dns_ports, (uint16_t)port);
 			break;
-		case 's':
+		case OPT_SPEED:
 			if (!parse_speed(optarg, &o->speed))
 				return cli_usage_error("--speed: '%s' is not a speed factor; give "
 						       "0.000001 to 1000000000, e.g. --speed 1",
 						       optarg);
 			break;
-		case 'l':
+		case OPT_LOOP:
 			if (!cli_parse_uint(optarg, 0, UINT64_MAX, &o->loops))
 				return cli_usage_error("--loop: '%s' is not a number of passes; "
 						       "e.g. --loop 3 (0: until interrupted)",
 						       optarg);
 			break;
-		case 'u':
+		case OPT_USER:
 			o->user = optarg;
 			break;
-		case 'S':
+		case OPT_SUMMARY_JSON:
 			o->summary_json = optarg;
 			break;
 		case 'h':
@@ -341,6 +342,12 @@ static void replay_tick(struct replay_run *run)
 		stats_report_tick(run->stats, now, &totals);
 	}
 	progress_draw(run, now);
+}
+
+/* The worker's wait hook: while it waits for a full sink, the stats and the bar go on. */
+static void replay_wait_tick(void *run)
+{
+	replay_tick(run);
 }
 
 /* Replay in recorded time: a sink in front of the real one that holds each record until its
@@ -536,6 +543,7 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 		return cli_usage_error("out of memory");
 	}
 	run.w = w;
+	worker_set_wait_hook(w, replay_wait_tick, &run);
 	if (stats_report_open(&run.stats, &o->stats, err, sizeof(err)) != 0) {
 		inputs[0].capture.ops->close(inputs[0].capture.state);
 		worker_free(w);
@@ -551,7 +559,7 @@ static int run(struct replay_options *o, struct replay_input *inputs)
 
 	/* The summary comes from the counters of the finished sink: a file counts its records
 	 * delivered once written, synced and in place. */
-	sink.ops->flush(sink.state, o->sink.flush_timeout_ms);
+	sink.ops->flush(sink.state, worker_flush_budget_ms(w));
 	if (sink_finish(&sink, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dnsprobe: %s\n", err);
 		status = 1;

@@ -10,7 +10,8 @@ struct worker;
 
 void signals_install(void);
 
-/* A stop request also tells this worker to stop waiting on a full sink. */
+/* A stop request also starts this worker's stop budget: a wait on a full sink then ends after
+ * --flush-timeout (worker_request_stop). */
 void signals_watch_worker(struct worker *worker);
 
 bool signals_stop_requested(void);

@@ -31,8 +31,8 @@ const char sink_options_help[] =
     "                           record key: the 38-byte flow key (default), its text form,\n"
     "                           or the flow's Community ID v1\n"
     "      --on-full block|drop when the sink is full: wait (nothing lost) or drop and count\n"
-    "      --flush-timeout MS   at exit, wait at most MS milliseconds for pending records\n"
-    "                           (default 10000)\n";
+    "      --flush-timeout MS   after a stop or the end of the input, wait at most MS\n"
+    "                           milliseconds for the records already read (default 10000)\n";
 
 void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 {
@@ -93,6 +93,9 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 	switch (c) {
 	case 'o':
 	case SINK_OPT_OUTPUT:
+		if (arg[0] == '\0')
+			return cli_usage_error("--output: empty; give a path, or - for standard "
+					       "output");
 		o->output = arg;
 		o->output_given = true;
 		return 1;
@@ -175,6 +178,7 @@ void sink_options_apply(const struct sink_options *o, struct worker_config *conf
 	config->key_format = o->key_format;
 	config->value_format = o->value_format;
 	config->on_full = o->on_full;
+	config->stop_wait_ms = o->flush_timeout_ms;
 }
 
 int sink_options_open(const struct sink_options *o, struct sink *sink, char *err, size_t err_size)
@@ -186,6 +190,7 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 		    .topic = o->topic,
 		    .settings = o->kafka_settings,
 		    .setting_count = o->kafka_setting_count,
+		    .drop_when_full = o->on_full == ON_FULL_DROP,
 		};
 		return sink_kafka_open(sink, &config, err, err_size);
 	}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "option_codes.h"
 #include "sink.h"
 #include "worker.h"
 
@@ -27,20 +28,8 @@ struct sink_options {
 	int flush_timeout_ms;
 };
 
-/* Option codes above 255 so they never clash with a command's short options. */
-enum {
-	SINK_OPT_OUTPUT = 1000,
-	SINK_OPT_BROKERS,
-	SINK_OPT_TOPIC,
-	SINK_OPT_KAFKA_SETTING,
-	SINK_OPT_KEY_FORMAT,
-	SINK_OPT_FORMAT,
-	SINK_OPT_ON_FULL,
-	SINK_OPT_FLUSH_TIMEOUT,
-	SINK_OPT_DISCARD,
-};
-
-/* The entries to put in a command's getopt_long table, and the short options they map from. */
+/* The entries to put in a command's getopt_long table (codes: option_codes.h), and the short
+ * options they map from. */
 #define SINK_LONG_OPTIONS                                                                          \
 	{"output", required_argument, NULL, SINK_OPT_OUTPUT},                                      \
 	    {"brokers", required_argument, NULL, SINK_OPT_BROKERS},                                \
@@ -60,7 +49,7 @@ extern const char sink_options_help[];
 
 void sink_options_init(struct sink_options *o, enum on_full default_on_full);
 
-/* Handles option c (a long code above or 'o', 'b', 't', 'X'). Returns 1 when handled, 0 when c
+/* Handles option c (a SINK_OPT_ code or 'o', 'b', 't', 'X'). Returns 1 when handled, 0 when c
  * is not a sink option, or EXIT_USAGE after printing one line about a bad value. In a build
  * without librdkafka the Kafka options are a usage error that says so. */
 int sink_options_handle(struct sink_options *o, int c, const char *arg);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "capture_runner.h"
+#include "option_codes.h"
 
 /* How often the file is rewritten when only --stats-file is given. */
 #define STATS_FILE_DEFAULT_INTERVAL_S 10.0
@@ -23,13 +24,7 @@ struct stats_report_options {
 /* The input is struct runner_totals (capture_runner.h): the counters summed over the workers,
  * the sink's counters and the kernel's or NIC's drops. Replay fills one with no drops. */
 
-/* Option codes above 255 so they never clash with a command's short options. */
-enum {
-	STATS_OPT_INTERVAL = 1100,
-	STATS_OPT_FILE,
-};
-
-/* The entries to put in a command's getopt_long table. */
+/* The entries to put in a command's getopt_long table (codes: option_codes.h). */
 #define STATS_LONG_OPTIONS                                                                         \
 	{"stats-interval", required_argument, NULL, STATS_OPT_INTERVAL},                           \
 	{                                                                                          \

@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cache_line.h"
 #include "community_id.h"
@@ -15,6 +16,10 @@
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
 #define FULL_POLL_MS	  10
+#define NS_PER_MS	  1000000LL
+
+/* A stop time written from a signal handler must be a lock-free atomic. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop time needs a lock-free atomic");
 
 struct worker {
 	const struct worker_config *config;
@@ -27,7 +32,9 @@ struct worker {
 	int64_t last_ts_ns;
 	struct timestamp_cache timestamps;
 	char *value;
-	atomic_bool stop;
+	void (*wait_hook)(void *ctx);
+	void *wait_ctx;
+	atomic_llong stop_ns; /* CLOCK_MONOTONIC time of the stop request; 0: none */
 };
 
 struct worker *worker_new(const struct worker_config *config, struct sink *sink)
@@ -41,7 +48,7 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
 	timestamp_cache_init(&w->timestamps);
-	atomic_init(&w->stop, false);
+	atomic_init(&w->stop_ns, 0);
 	w->fragments = ip_reassembly_new(&config->fragments, &w->counters);
 	w->streams = tcp_reassembly_new(&config->streams, &w->counters);
 	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams) {
@@ -68,9 +75,45 @@ const struct counters *worker_counters(const struct worker *w)
 	return &w->counters;
 }
 
+void worker_set_wait_hook(struct worker *w, void (*hook)(void *ctx), void *ctx)
+{
+	w->wait_hook = hook;
+	w->wait_ctx = ctx;
+}
+
+/* clock_gettime is async-signal-safe (POSIX.1-2008). Never 0, which means "no stop". */
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + 1;
+}
+
 void worker_request_stop(struct worker *w)
 {
-	atomic_store(&w->stop, true);
+	long long none = 0;
+	atomic_compare_exchange_strong(&w->stop_ns, &none, now_ns());
+}
+
+/* Milliseconds left of the stop's budget; stop_wait_ms when no stop was asked for. */
+static long long stop_budget_left_ms(const struct worker *w)
+{
+	long long stop = atomic_load(&w->stop_ns);
+	if (stop == 0)
+		return w->config->stop_wait_ms;
+	long long left = stop + w->config->stop_wait_ms * NS_PER_MS - now_ns();
+	return left > 0 ? (left + NS_PER_MS - 1) / NS_PER_MS : 0;
+}
+
+int worker_flush_budget_ms(const struct worker *w)
+{
+	return (int)stop_budget_left_ms(w);
+}
+
+/* A full sink is waited for until a stop's budget is used up. */
+static bool may_wait(const struct worker *w)
+{
+	return atomic_load(&w->stop_ns) == 0 || stop_budget_left_ms(w) > 0;
 }
 
 static void count_malformed(struct worker *w, enum malformed_reason reason)
@@ -79,7 +122,9 @@ static void count_malformed(struct worker *w, enum malformed_reason reason)
 	w->counters.malformed_by_reason[reason]++;
 }
 
-/* Hands one record to the sink, waiting or dropping when it is full as configured. */
+/* Hands one record to the sink, waiting or dropping when it is full as configured. A stop does
+ * not end the wait at once: what was read is published if the sink has room within the stop's
+ * budget (worker_request_stop). While waiting, the owner's hook keeps its stats going. */
 static void publish(struct worker *w, const struct sink_record *record)
 {
 	w->counters.records++;
@@ -93,11 +138,13 @@ static void publish(struct worker *w, const struct sink_record *record)
 			w->counters.records_rejected++;
 			return;
 		}
-		if (w->config->on_full == ON_FULL_DROP || atomic_load(&w->stop)) {
+		if (w->config->on_full == ON_FULL_DROP || !may_wait(w)) {
 			w->counters.records_dropped++;
 			return;
 		}
 		w->sink->ops->poll(w->sink->state, FULL_POLL_MS);
+		if (w->wait_hook)
+			w->wait_hook(w->wait_ctx);
 	}
 }
 

@@ -37,6 +37,9 @@ struct worker_config {
 	/* Zero fields take the defaults of ip_reassembly.h and tcp_reassembly.h. */
 	struct ip_reassembly_limits fragments;
 	struct tcp_reassembly_limits streams;
+	/* After a stop, how long records still wait for a full sink, and with the final flush,
+	 * how long everything may take (--flush-timeout). */
+	int stop_wait_ms;
 };
 
 struct worker;
@@ -67,7 +70,17 @@ void worker_restart_clock(struct worker *w);
 
 const struct counters *worker_counters(const struct worker *w);
 
-/* Set from a signal handler to make a worker blocked on a full sink give up waiting. */
+/* While a record waits for room in a full sink (--on-full block), hook(ctx) is called every few
+ * milliseconds on the worker's thread, so its owner can keep reporting stats; it is never
+ * called on the path of a record the sink takes at once. */
+void worker_set_wait_hook(struct worker *w, void (*hook)(void *ctx), void *ctx);
+
+/* A stop was asked for (a signal, or the end of a capture): records already read keep waiting
+ * for a full sink, but at most stop_wait_ms from now; then they count as dropped (sink full).
+ * The first call counts. Async-signal-safe. */
 void worker_request_stop(struct worker *w);
+
+/* What the final flush may wait: stop_wait_ms, less the time since the stop was asked for. */
+int worker_flush_budget_ms(const struct worker *w);
 
 #endif

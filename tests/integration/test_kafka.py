@@ -4,14 +4,18 @@
 # partition of each key, DESIGN.md's key layout, Community ID v1, capture times read straight
 # from the pcap files, and the JSON lines `dnsprobe replay --output` writes for the same files.
 # Also: a broker killed and restarted mid-replay (every record exactly once), a broker that is
-# not there at start, a broker that goes away for good, and bad -X settings.
+# not there at start, a broker that goes away for good, bad -X settings, a stop (SIGTERM) while
+# blocked on a full queue (replay, and live capture on lo), stats while blocked, and records
+# too large for the broker.
 
 import calendar
 import collections
 import json
+import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -237,12 +241,27 @@ def many_packets(tmp_path_factory):
 
 def check_no_sanitizer_report(stderr):
     assert not any(mark in stderr for mark in SANITIZER_MARKS), stderr
+    # Every line is ours: none from librdkafka's own printer ("%6|1700000000.123|BGQUEUE|...").
+    foreign = [line for line in stderr.splitlines() if not line.startswith('dnsprobe')]
+    assert not foreign, 'stderr lines not from dnsprobe: %r' % foreign[:5]
 
 
 def wait_for_some_delivered(broker, topic, proc, count):
     while sum(broker.end_offsets(topic).values()) < count:
         assert proc.poll() is None, 'dnsprobe ended before the broker could be killed'
         time.sleep(0.05)
+
+
+def stats_metric(path, name):
+    """The value of one unlabelled-but-for-source metric in a --stats-file, or None."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(name + '{') or line.startswith(name + ' '):
+            return float(line.rsplit(' ', 1)[1])
+    return None
 
 
 def replay_killing_broker(cmd, kafka, topic, packets, restart, timeout):
@@ -351,3 +370,241 @@ def test_broker_gone_for_good_records_fail_and_summary_balances(dnsprobe, kafka,
     assert s['balanced'] and s['records'] == packets, s
     assert s['failed'] > 0 and s['delivered'] + s['failed'] + s['in_flight'] == packets, s
     assert 'records failed' in stderr.splitlines()[-1], stderr
+
+
+# --------------------------------------------------------------------------
+# A full queue under --on-full block: stats go on, and a stop loses nothing accepted.
+# --------------------------------------------------------------------------
+
+BLOCK_QUEUE = 1000
+
+
+def blocked_replay(dnsprobe, kafka, capture, topic, tmp_path, *args):
+    """Starts a replay with a 1000-record queue under --on-full block and stats every second,
+    kills the broker once some records arrived and gives dnsprobe 3 s to fill its queue and
+    block (it reads ~10 000 records/s). Returns (proc, stats file, summary file)."""
+    stats = tmp_path / 'dnsprobe.prom'
+    summary = tmp_path / 'summary.json'
+    cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
+           '--topic', topic, '--on-full', 'block',
+           '-X', 'queue.buffering.max.messages=%d' % BLOCK_QUEUE,
+           '--stats-file', str(stats), '--stats-interval', '1', '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_some_delivered(kafka, topic, proc, 5000)
+    kafka.kill()
+    time.sleep(3)
+    assert proc.poll() is None, 'dnsprobe ended instead of blocking'
+    return proc, stats, summary
+
+
+def test_stats_keep_coming_while_blocked_on_a_full_queue(dnsprobe, kafka, many_packets,
+                                                         tmp_path):
+    """While publish() waits for room, the stats file is still rewritten every interval and
+    shows the records in flight, so "metrics stopped" does not fire and "in flight" can."""
+    capture, _ = many_packets
+    topic = new_topic(kafka, 'stats-blocked')
+    proc, stats, _ = blocked_replay(dnsprobe, kafka, capture, topic, tmp_path)
+    try:
+        mtimes = []
+        for _ in range(4):
+            mtimes.append(os.stat(stats).st_mtime_ns)
+            time.sleep(1.2)
+        assert proc.poll() is None, 'dnsprobe did not block'
+        assert all(a < b for a, b in zip(mtimes, mtimes[1:])), \
+            'the stats file stood still while blocked: mtimes %r' % mtimes
+        assert stats_metric(stats, 'dnsprobe_records_in_flight') == BLOCK_QUEUE
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_sigterm_while_blocked_waits_for_the_broker(dnsprobe, kafka, many_packets, tmp_path):
+    """One SIGTERM while blocked on a dead broker: reading stops, but the records already read
+    keep waiting (within --flush-timeout); the broker comes back, everything read is delivered,
+    nothing is counted dropped, and the topic holds exactly what the summary says."""
+    capture, packets = many_packets
+    topic = new_topic(kafka, 'sigterm-blocked')
+    proc, stats, summary = blocked_replay(dnsprobe, kafka, capture, topic, tmp_path,
+                                          '--flush-timeout', '180000')
+    try:
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert proc.poll() is None, 'the first SIGTERM ended the wait'
+        kafka.start()
+        _, stderr = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 0, stderr
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and 0 < s['packets'] < packets, s
+    assert s['records_dropped'] == 0, 'records read before the stop were dropped: %s' % s
+    assert s['delivered'] == s['records_to_sink'] == s['records'] and s['in_flight'] == 0, s
+    assert len(kafka.consume_all(topic)) == s['delivered']
+
+
+def test_sigterm_while_blocked_broker_gone_says_what_is_left(dnsprobe, kafka, many_packets,
+                                                             tmp_path):
+    """The broker does not come back: the wait after SIGTERM and the flush together take
+    --flush-timeout, not more, and the summary and the last line say exactly what is left."""
+    capture, _ = many_packets
+    topic = new_topic(kafka, 'sigterm-gone')
+    proc, stats, summary = blocked_replay(dnsprobe, kafka, capture, topic, tmp_path,
+                                          '--flush-timeout', '3000')
+    try:
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 1, stderr
+    assert 2.5 < took < 10, 'stopping took %.1f s with --flush-timeout 3000' % took
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and s['in_flight'] == BLOCK_QUEUE, s
+    assert s['records'] == s['records_to_sink'] + s['records_dropped'], s
+    lines = stderr.splitlines()
+    assert '%d in flight, %d dropped (sink full)' % (s['in_flight'], s['records_dropped']) \
+        in lines[-2], stderr
+    assert '0 records failed and %d were still in flight at exit' % s['in_flight'] in lines[-1], \
+        stderr
+
+
+# --------------------------------------------------------------------------
+# Messages that say the right thing.
+# --------------------------------------------------------------------------
+
+def unused_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]  # nothing listens here once the socket is closed
+
+
+def test_unreachable_names_the_servers_actually_used(dnsprobe):
+    """-X bootstrap.servers overrides --brokers: the error names the -X address and option."""
+    port = unused_port()
+    run = dnsprobe.raw(['replay', kh.REPO / 'tests' / 'captures' / 'eth_ipv4_udp_edns.pcap',
+                        '--brokers', '127.0.0.1:9', '--topic', 'dns',
+                        '-X', 'bootstrap.servers=127.0.0.1:%d' % port])
+    lines = run.stderr.splitlines()
+    assert run.rc == 2 and len(lines) == 1, run.describe()
+    assert lines[0].startswith('dnsprobe: cannot reach Kafka at 127.0.0.1:%d (' % port), lines
+    assert '-X bootstrap.servers' in lines[0] and '127.0.0.1:9 ' not in lines[0], lines
+
+
+def test_long_property_name_is_an_unknown_property(dnsprobe):
+    name = 'x' * 200
+    run = dnsprobe.raw(['replay', kh.REPO / 'tests' / 'captures' / 'eth_ipv4_udp_edns.pcap',
+                        '--brokers', '127.0.0.1:9', '--topic', 'dns', '-X', name + '=1'])
+    lines = run.stderr.splitlines()
+    assert run.rc == 2 and len(lines) == 1, run.describe()
+    assert lines[0].startswith('dnsprobe: -X %s: No such configuration property' % name), lines
+
+
+def test_record_too_large_gets_a_size_hint(dnsprobe, kafka, tmp_path):
+    """A record over message.max.bytes (1000, librdkafka's minimum) is refused; the exit line
+    says it is about record size, not about the broker or the disk."""
+    files = [kh.REPO / 'tests' / 'captures' / n for n in readable_test_captures()]
+    reference = dnsprobe.replay(files, output=tmp_path / 'records.jsonl')
+    reference.check_clean()
+    too_large = sum(1 for line in reference.lines if len(line) > 1000)
+    assert too_large > 0, 'no record over 1000 bytes to test with'
+    topic = new_topic(kafka, 'size')
+    run = dnsprobe.replay(files, '--brokers', kafka.bootstrap, '--topic', topic,
+                          '-X', 'message.max.bytes=1000', output=None)
+    check_no_sanitizer_report(run.stderr)
+    assert run.rc == 1, run.describe()
+    last = run.stderr.splitlines()[-1]
+    assert 'Message size too large' in last and 'message.max.bytes' in last, last
+    assert 'disk' not in last and 'check the broker' not in last, last
+
+
+def test_drop_policy_warning_says_records_are_dropped(dnsprobe, kafka, many_packets, tmp_path):
+    """Under --on-full drop the outage warning says what happens once the queue is full."""
+    capture, _ = many_packets
+    topic = new_topic(kafka, 'drop')
+    summary = tmp_path / 'summary.json'
+    cmd = [str(dnsprobe.binary), 'replay', str(capture), '--loop', '0', '--brokers',
+           kafka.bootstrap, '--topic', topic, '--on-full', 'drop', '--flush-timeout', '1000',
+           '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_some_delivered(kafka, topic, proc, 5000)
+        kafka.kill()
+        time.sleep(4)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 1, stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith('dnsprobe: warning: Kafka')]
+    assert len(warnings) == 1, stderr
+    assert 'dropped (--on-full drop)' in warnings[0] and 'reading waits' not in warnings[0], \
+        warnings
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and s['records_dropped'] > 0, s
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='capturing on lo needs root')
+def test_capture_lane_blocked_reports_and_keeps_records(dnsprobe, kafka, tmp_path):
+    """Live capture on lo under --on-full block with the broker gone: the lane still publishes
+    its counters (the stats file shows the full queue in flight), and after one SIGTERM the
+    records read wait for the broker, which comes back: all delivered, none dropped."""
+    topic = new_topic(kafka, 'capture-blocked')
+    stats = tmp_path / 'dnsprobe.prom'
+    summary = tmp_path / 'summary.json'
+    target = '127.0.0.9'  # nothing else sends DNS there
+    cmd = [str(dnsprobe.binary), 'capture', '-i', 'lo', '-f', 'udp dst port 53 and dst host '
+           + target, '--brokers', kafka.bootstrap, '--topic', topic, '--on-full', 'block',
+           '-X', 'queue.buffering.max.messages=%d' % BLOCK_QUEUE, '--flush-timeout', '180000',
+           '--stats-file', str(stats), '--stats-interval', '1', '--summary-json', str(summary)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    query = (b'\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00'
+             b'\x03www\x07example\x03com\x00\x00\x01\x00\x01')
+    sending = threading.Event()
+    sending.set()
+
+    def send():  # about 10 000 queries/s
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while sending.is_set():
+                for _ in range(100):
+                    s.sendto(query, (target, 53))
+                time.sleep(0.01)
+
+    sender = threading.Thread(target=send)
+    try:
+        time.sleep(2)  # the capture is open
+        sender.start()
+        wait_for_some_delivered(kafka, topic, proc, 3000)
+        kafka.kill()
+        time.sleep(3)
+        assert stats_metric(stats, 'dnsprobe_records_in_flight') == BLOCK_QUEUE, \
+            stats.read_text()
+        sending.clear()
+        sender.join()
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert proc.poll() is None, 'the first SIGTERM ended the wait'
+        kafka.start()
+        _, stderr = proc.communicate(timeout=240)
+    finally:
+        sending.clear()
+        if sender.is_alive():
+            sender.join()
+        if proc.poll() is None:
+            proc.kill()
+    stderr = stderr.decode()
+    check_no_sanitizer_report(stderr)
+    assert proc.returncode == 0, stderr
+    s = json.loads(summary.read_text())
+    assert s['balanced'] and s['records_dropped'] == 0, s
+    assert s['delivered'] == s['records'] > 0 and s['in_flight'] == 0, s
+    assert len(kafka.consume_all(topic)) == s['delivered']

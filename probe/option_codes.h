@@ -1,0 +1,62 @@
+/* The registry of long-option codes: every getopt_long code of every command that is not a short
+ * option letter, in one enum, so no two options can share a code (two groups once both started at
+ * 1100, and --fragment-memory 8 wrote a stats file named "8"). An option that several commands
+ * have (--user, --summary-json) has one code for all of them. Add new codes here, nowhere else. */
+#ifndef DNSPROBE_OPTION_CODES_H
+#define DNSPROBE_OPTION_CODES_H
+
+enum option_code {
+	/* Above 255, so no code is ever taken for a short option letter. */
+	OPTION_CODE_FIRST = 256,
+
+	/* The sink (sink_options.h): replay and capture */
+	SINK_OPT_OUTPUT = OPTION_CODE_FIRST,
+	SINK_OPT_BROKERS,
+	SINK_OPT_TOPIC,
+	SINK_OPT_KAFKA_SETTING,
+	SINK_OPT_KEY_FORMAT,
+	SINK_OPT_FORMAT,
+	SINK_OPT_ON_FULL,
+	SINK_OPT_FLUSH_TIMEOUT,
+	SINK_OPT_DISCARD,
+
+	/* Monitoring (stats_report.h): replay and capture */
+	STATS_OPT_INTERVAL,
+	STATS_OPT_FILE,
+
+	/* Reassembly bounds (reassembly_options.h): replay and capture */
+	REASSEMBLY_OPT_FRAGMENT_DATAGRAMS,
+	REASSEMBLY_OPT_FRAGMENT_MEMORY,
+	REASSEMBLY_OPT_FRAGMENT_TIMEOUT,
+	REASSEMBLY_OPT_TCP_STREAMS,
+	REASSEMBLY_OPT_TCP_MEMORY,
+	REASSEMBLY_OPT_TCP_TIMEOUT,
+
+	/* Shared by replay and capture */
+	OPT_USER,
+	OPT_SUMMARY_JSON,
+
+	/* replay */
+	OPT_SPEED,
+	OPT_LOOP,
+
+	/* capture */
+	OPT_PORT,
+	OPT_EAL,
+	OPT_BACKEND,
+	OPT_WORKERS,
+	OPT_SNAPLEN,
+	OPT_NO_PROMISC,
+	OPT_COUNT,
+	OPT_DURATION,
+	OPT_IDLE_EXIT,
+	OPT_RX_DESC,
+	OPT_MEMPOOL_SIZE,
+
+	/* check */
+	OPT_FIX,
+	OPT_JSON,
+	OPT_DPDK,
+};
+
+#endif

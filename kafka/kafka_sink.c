@@ -2,6 +2,7 @@
  * delivery-report accounting and bounded queues (docs/kafka.md). */
 #include "kafka_sink.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
+#include <openssl/x509_vfy.h>
 
 #include "cache_line.h"
 
@@ -43,8 +45,9 @@ struct kafka_sink {
 	rd_kafka_resp_err_t last_error_code;
 	bool all_brokers_down;
 	char client_error[ERROR_TEXT_SIZE];
-	bool running;		    /* past the start-up check: errors become warnings */
-	bool warned_since_delivery; /* one warning per outage, not one per retry */
+	atomic_int tls_verify_error; /* the first OpenSSL X509_V_ERR_* of a broker certificate */
+	bool running;		     /* past the start-up check: errors become warnings */
+	bool warned_since_delivery;  /* one warning per outage, not one per retry */
 	bool drop_when_full;
 };
 
@@ -111,6 +114,85 @@ static void on_log(const rd_kafka_t *rk, int level, const char *facility, const 
 	(void)rk;
 	if (level >= 7 || strcmp(facility, "CONFWARN") == 0)
 		fprintf(stderr, "dnsprobe: librdkafka %s: %s\n", facility, text);
+}
+
+struct servers {
+	const char *list;
+	const char *origin; /* "--brokers" or "-X bootstrap.servers" */
+};
+
+/* TLS: OpenSSL's verdict on each certificate of the broker's chain stands; the first reason
+ * for refusing one is kept, so that a failed start can say which (librdkafka's own error text
+ * says only "certificate verify failed"). Called from librdkafka's broker threads. */
+static int on_certificate(rd_kafka_t *rk, const char *broker_name, int32_t broker_id,
+			  int *x509_error, int depth, const char *buf, size_t size, char *errstr,
+			  size_t errstr_size, void *opaque)
+{
+	(void)rk;
+	(void)broker_name;
+	(void)broker_id;
+	(void)depth;
+	(void)buf;
+	(void)size;
+	struct kafka_sink *s = opaque;
+	if (*x509_error == X509_V_OK)
+		return 1;
+	int none = X509_V_OK;
+	atomic_compare_exchange_strong(&s->tls_verify_error, &none, *x509_error);
+	snprintf(errstr, errstr_size, "%s", X509_verify_cert_error_string(*x509_error));
+	return 0;
+}
+
+/* What to do about a certificate the broker showed and OpenSSL refused. */
+static const char *certificate_advice(int x509_error)
+{
+	switch (x509_error) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "the broker's certificate has expired: renew it on the broker";
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "the broker's certificate is not valid yet: check the clocks";
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return "the broker's certificate does not name the host in the bootstrap servers: "
+		       "connect by a name (or address) its subjectAltName holds";
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return "the broker's certificate is not signed by a CA the probe trusts: give the "
+		       "CA that signed it with -X ssl.ca.location=FILE";
+	default:
+		return "check the broker's certificate and ssl.ca.location";
+	}
+}
+
+/* The one line for a start that never got an answer from the cluster. */
+static void explain_unreachable(const struct kafka_sink *s, const struct servers *servers,
+				rd_kafka_resp_err_t e, char *err, size_t err_size)
+{
+	int x509_error = atomic_load(&s->tls_verify_error);
+	if (x509_error != X509_V_OK) {
+		snprintf(err, err_size, "Kafka at %s: TLS: %s; %s", servers->list,
+			 X509_verify_cert_error_string(x509_error), certificate_advice(x509_error));
+		return;
+	}
+	if (strstr(s->client_error, "SASL authentication error")) {
+		const char *scram_note = "";
+		if (strstr(s->client_error, "SCRAM") && rd_kafka_version() < 0x020601ff)
+			scram_note =
+			    " (or librdkafka older than 2.6.1, which cannot do SCRAM with "
+			    "Kafka 4 brokers: use sasl.mechanisms=PLAIN inside TLS, or a newer "
+			    "librdkafka)";
+		const char *reason = strstr(s->client_error, "SASL authentication error");
+		snprintf(err, err_size,
+			 "Kafka at %s: %s; check sasl.username and sasl.password (-F, -X)%s",
+			 servers->list, reason, scram_note);
+		return;
+	}
+	snprintf(err, err_size,
+		 "cannot reach Kafka at %s (%s); check %s and that the broker is running",
+		 servers->list, s->client_error[0] ? s->client_error : rd_kafka_err2str(e),
+		 servers->origin);
 }
 
 static enum sink_status kafka_emit(void *state, const struct sink_record *record)
@@ -244,11 +326,6 @@ static int set_user_property(rd_kafka_conf_t *conf, const char *setting, char *e
 }
 
 /* Where the producer connects: --brokers, or a -X that set bootstrap.servers after it. */
-struct servers {
-	const char *list;
-	const char *origin; /* "--brokers" or "-X bootstrap.servers" */
-};
-
 /* The servers a -X setting gives (under either of librdkafka's names), or NULL. */
 static const char *servers_set_by(const char *setting)
 {
@@ -346,12 +423,7 @@ static int wait_for_cluster(struct kafka_sink *s, const struct kafka_sink_config
 			    "on first use; create it first (see docs/kafka.md)",
 			    config->topic);
 		else
-			snprintf(err, err_size,
-				 "cannot reach Kafka at %s (%s); check %s and that the broker is "
-				 "running",
-				 servers->list,
-				 s->client_error[0] ? s->client_error : rd_kafka_err2str(e),
-				 servers->origin);
+			explain_unreachable(s, servers, e, err, err_size);
 		return -1;
 	}
 }
@@ -374,6 +446,8 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_ssl_cert_verify_cb(conf, on_certificate);
+	atomic_init(&s->tls_verify_error, X509_V_OK);
 	s->drop_when_full = config->drop_when_full;
 	struct servers servers;
 	if (configure(conf, config, &servers, err, err_size) != 0) {

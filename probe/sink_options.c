@@ -2,6 +2,7 @@
  * topic when the build has librdkafka (DNSPROBE_KAFKA). */
 #include "sink_options.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #endif
 
 #define DEFAULT_FLUSH_TIMEOUT_MS 10000
+#define KAFKA_CONFIG_MAX_BYTES	 65536
 
 const char sink_options_help[] =
     "Output:\n"
@@ -25,6 +27,9 @@ const char sink_options_help[] =
     "  -X, --kafka-setting PROPERTY=VALUE\n"
     "                           a librdkafka property (TLS, SASL, tuning), over our\n"
     "                           defaults; repeatable (see docs/kafka.md)\n"
+    "  -F, --kafka-config FILE  librdkafka properties from FILE, one property=value per\n"
+    "                           line (# comments), as kcat reads them: a secret in a file\n"
+    "                           is not seen in ps; -X given after it overrides it\n"
 #endif
     "      --format json|raw    record value: JSON (default) or the packet bytes as captured\n"
     "      --key-format binary|text|community-id\n"
@@ -45,6 +50,70 @@ void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 }
 
 #ifdef DNSPROBE_KAFKA
+static int add_kafka_setting(struct sink_options *o, const char *setting)
+{
+	if (o->kafka_setting_count == SINK_MAX_KAFKA_SETTINGS)
+		return cli_usage_error("-X, -F: more than %d settings; that many are not needed",
+				       SINK_MAX_KAFKA_SETTINGS);
+	o->kafka_settings[o->kafka_setting_count++] = setting;
+	return 1;
+}
+
+/* The text of every -F file, cut into its settings in place; it lives as long as the run. */
+static char kafka_config_text[KAFKA_CONFIG_MAX_BYTES];
+static size_t kafka_config_used;
+
+static char *trim(char *text)
+{
+	while (*text == ' ' || *text == '\t')
+		text++;
+	size_t len = strlen(text);
+	while (len > 0 && strchr(" \t\r", text[len - 1]))
+		text[--len] = '\0';
+	return text;
+}
+
+/* -F FILE: one property=value per line, '#' starts a comment line, blank lines are skipped. */
+static int read_kafka_config(struct sink_options *o, const char *path)
+{
+	FILE *in = fopen(path, "r");
+	if (!in)
+		return cli_usage_error("-F %s: cannot read it: %s; check the path", path,
+				       strerror(errno));
+	char *text = kafka_config_text + kafka_config_used;
+	size_t room = sizeof(kafka_config_text) - kafka_config_used;
+	size_t len = fread(text, 1, room, in);
+	bool failed = ferror(in);
+	fclose(in);
+	if (failed)
+		return cli_usage_error("-F %s: cannot read it; check the file", path);
+	if (len == room)
+		return cli_usage_error("-F %s: more than %d bytes of settings; a librdkafka "
+				       "configuration is much smaller",
+				       path, KAFKA_CONFIG_MAX_BYTES);
+	text[len] = '\0';
+	kafka_config_used += len + 1;
+	int line_number = 0;
+	for (char *line = text, *next; line; line = next) {
+		line_number++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *setting = trim(line);
+		if (setting[0] == '\0' || setting[0] == '#')
+			continue;
+		char *equals = strchr(setting, '=');
+		if (!equals || equals == setting)
+			return cli_usage_error("-F %s: line %d: expected property=value, e.g. "
+					       "security.protocol=SSL",
+					       path, line_number);
+		int added = add_kafka_setting(o, setting);
+		if (added != 1)
+			return added;
+	}
+	return 1;
+}
+
 static int handle_kafka_option(struct sink_options *o, int c, const char *arg)
 {
 	switch (c) {
@@ -62,17 +131,15 @@ static int handle_kafka_option(struct sink_options *o, int c, const char *arg)
 			    "--topic: empty; give a topic name, e.g. --topic dns");
 		o->topic = arg;
 		return 1;
+	case 'F':
+	case SINK_OPT_KAFKA_CONFIG:
+		return read_kafka_config(o, arg);
 	default:
-		if (o->kafka_setting_count == SINK_MAX_KAFKA_SETTINGS)
-			return cli_usage_error(
-			    "-X: more than %d settings; that many are not needed",
-			    SINK_MAX_KAFKA_SETTINGS);
 		if (!strchr(arg, '=') || arg[0] == '=')
 			return cli_usage_error("-X %s: expected property=value, e.g. -X "
 					       "security.protocol=SSL",
 					       arg);
-		o->kafka_settings[o->kafka_setting_count++] = arg;
-		return 1;
+		return add_kafka_setting(o, arg);
 	}
 }
 #else
@@ -147,6 +214,8 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 	case SINK_OPT_TOPIC:
 	case 'X':
 	case SINK_OPT_KAFKA_SETTING:
+	case 'F':
+	case SINK_OPT_KAFKA_CONFIG:
 		return handle_kafka_option(o, c, arg);
 	default:
 		return 0;
@@ -165,8 +234,9 @@ int sink_options_finish(struct sink_options *o)
 		return cli_usage_error("--brokers needs --topic; e.g. --brokers 127.0.0.1:9092 "
 				       "--topic dns");
 	if (!o->brokers && (o->topic || o->kafka_setting_count))
-		return cli_usage_error("--topic and -X are for Kafka output and need --brokers; "
-				       "e.g. --brokers 127.0.0.1:9092 --topic dns");
+		return cli_usage_error(
+		    "--topic, -X and -F are for Kafka output and need --brokers; "
+		    "e.g. --brokers 127.0.0.1:9092 --topic dns");
 	if (o->value_format == VALUE_RAW && !o->brokers && !o->discard)
 		return cli_usage_error("--format raw needs Kafka output (--brokers); files take "
 				       "JSON records");

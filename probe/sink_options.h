@@ -35,6 +35,7 @@ struct sink_options {
 	    {"brokers", required_argument, NULL, SINK_OPT_BROKERS},                                \
 	    {"topic", required_argument, NULL, SINK_OPT_TOPIC},                                    \
 	    {"kafka-setting", required_argument, NULL, SINK_OPT_KAFKA_SETTING},                    \
+	    {"kafka-config", required_argument, NULL, SINK_OPT_KAFKA_CONFIG},                      \
 	    {"key-format", required_argument, NULL, SINK_OPT_KEY_FORMAT},                          \
 	    {"format", required_argument, NULL, SINK_OPT_FORMAT},                                  \
 	    {"on-full", required_argument, NULL, SINK_OPT_ON_FULL},                                \
@@ -42,14 +43,14 @@ struct sink_options {
 	{                                                                                          \
 		"flush-timeout", required_argument, NULL, SINK_OPT_FLUSH_TIMEOUT                   \
 	}
-#define SINK_SHORT_OPTIONS "o:b:t:X:"
+#define SINK_SHORT_OPTIONS "o:b:t:X:F:"
 
 /* The help text of these options, for a command's --help. */
 extern const char sink_options_help[];
 
 void sink_options_init(struct sink_options *o, enum on_full default_on_full);
 
-/* Handles option c (a SINK_OPT_ code or 'o', 'b', 't', 'X'). Returns 1 when handled, 0 when c
+/* Handles option c (a SINK_OPT_ code or 'o', 'b', 't', 'X', 'F'). Returns 1 when handled, 0 when c
  * is not a sink option, or EXIT_USAGE after printing one line about a bad value. In a build
  * without librdkafka the Kafka options are a usage error that says so. */
 int sink_options_handle(struct sink_options *o, int c, const char *arg);

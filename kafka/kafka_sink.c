@@ -49,6 +49,7 @@ struct kafka_sink {
 	bool running;		     /* past the start-up check: errors become warnings */
 	bool warned_since_delivery;  /* one warning per outage, not one per retry */
 	bool drop_when_full;
+	bool send_time;
 };
 
 static uint64_t in_flight(const struct kafka_sink *s)
@@ -202,7 +203,8 @@ static enum sink_status kafka_emit(void *state, const struct sink_record *record
 	    s->rk, RD_KAFKA_V_RKT(s->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_KEY(record->key, record->key_len),
 	    RD_KAFKA_V_VALUE((void *)record->value, record->value_len),
-	    RD_KAFKA_V_TIMESTAMP(record->timestamp_ns / 1000000), RD_KAFKA_V_END);
+	    RD_KAFKA_V_TIMESTAMP(s->send_time ? 0 : record->timestamp_ns / 1000000),
+	    RD_KAFKA_V_END);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->accepted++;
 		return SINK_OK;
@@ -449,6 +451,7 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 	rd_kafka_conf_set_ssl_cert_verify_cb(conf, on_certificate);
 	atomic_init(&s->tls_verify_error, X509_V_OK);
 	s->drop_when_full = config->drop_when_full;
+	s->send_time = config->send_time;
 	struct servers servers;
 	if (configure(conf, config, &servers, err, err_size) != 0) {
 		rd_kafka_conf_destroy(conf);

@@ -15,6 +15,7 @@ struct kafka_sink_config {
 	const char *const *settings;
 	int setting_count;
 	bool drop_when_full; /* --on-full drop: records that find the queue full are dropped */
+	bool send_time;	     /* record timestamps are the time of sending, not of capture */
 };
 
 /* Creates the producer and waits (at most KAFKA_SINK_CONNECT_TIMEOUT_MS) until the cluster

@@ -30,6 +30,10 @@ const char sink_options_help[] =
     "  -F, --kafka-config FILE  librdkafka properties from FILE, one property=value per\n"
     "                           line (# comments), as kcat reads them: a secret in a file\n"
     "                           is not seen in ps; -X given after it overrides it\n"
+    "      --kafka-timestamp capture|send\n"
+    "                           the Kafka record timestamp: the capture time, or the time\n"
+    "                           of sending (replay's default: old captures would expire\n"
+    "                           under retention and idempotence; capture's: capture)\n"
 #endif
     "      --format json|raw    record value: JSON (default) or the packet bytes as captured\n"
     "      --key-format binary|text|community-id\n"
@@ -47,6 +51,7 @@ void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 	o->value_format = VALUE_JSON;
 	o->on_full = default_on_full;
 	o->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT_MS;
+	o->kafka_send_time = default_on_full == ON_FULL_BLOCK;
 }
 
 #ifdef DNSPROBE_KAFKA
@@ -134,6 +139,14 @@ static int handle_kafka_option(struct sink_options *o, int c, const char *arg)
 	case 'F':
 	case SINK_OPT_KAFKA_CONFIG:
 		return read_kafka_config(o, arg);
+	case SINK_OPT_KAFKA_TIMESTAMP:
+		if (strcmp(arg, "capture") != 0 && strcmp(arg, "send") != 0)
+			return cli_usage_error(
+			    "--kafka-timestamp: '%s' is not a choice; use capture "
+			    "or send",
+			    arg);
+		o->kafka_send_time = strcmp(arg, "send") == 0;
+		return 1;
 	default:
 		if (!strchr(arg, '=') || arg[0] == '=')
 			return cli_usage_error("-X %s: expected property=value, e.g. -X "
@@ -216,6 +229,7 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 	case SINK_OPT_KAFKA_SETTING:
 	case 'F':
 	case SINK_OPT_KAFKA_CONFIG:
+	case SINK_OPT_KAFKA_TIMESTAMP:
 		return handle_kafka_option(o, c, arg);
 	default:
 		return 0;
@@ -261,6 +275,7 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 		    .settings = o->kafka_settings,
 		    .setting_count = o->kafka_setting_count,
 		    .drop_when_full = o->on_full == ON_FULL_DROP,
+		    .send_time = o->kafka_send_time,
 		};
 		return sink_kafka_open(sink, &config, err, err_size);
 	}

@@ -26,6 +26,7 @@ struct sink_options {
 	enum on_full on_full;
 	bool on_full_given;
 	int flush_timeout_ms;
+	bool kafka_send_time; /* --kafka-timestamp send: records carry the time they are sent */
 };
 
 /* The entries to put in a command's getopt_long table (codes: option_codes.h), and the short
@@ -36,6 +37,7 @@ struct sink_options {
 	    {"topic", required_argument, NULL, SINK_OPT_TOPIC},                                    \
 	    {"kafka-setting", required_argument, NULL, SINK_OPT_KAFKA_SETTING},                    \
 	    {"kafka-config", required_argument, NULL, SINK_OPT_KAFKA_CONFIG},                      \
+	    {"kafka-timestamp", required_argument, NULL, SINK_OPT_KAFKA_TIMESTAMP},                \
 	    {"key-format", required_argument, NULL, SINK_OPT_KEY_FORMAT},                          \
 	    {"format", required_argument, NULL, SINK_OPT_FORMAT},                                  \
 	    {"on-full", required_argument, NULL, SINK_OPT_ON_FULL},                                \
@@ -48,6 +50,8 @@ struct sink_options {
 /* The help text of these options, for a command's --help. */
 extern const char sink_options_help[];
 
+/* Replay's defaults: block when full, Kafka timestamps of sending (captures may be old);
+ * capture's: drop when full, capture timestamps (which are now). */
 void sink_options_init(struct sink_options *o, enum on_full default_on_full);
 
 /* Handles option c (a SINK_OPT_ code or 'o', 'b', 't', 'X', 'F'). Returns 1 when handled, 0 when c

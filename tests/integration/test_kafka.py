@@ -145,7 +145,7 @@ def test_replay_reads_back_exactly_what_output_writes(dnsprobe, kafka, tmp_path)
     reference = dnsprobe.replay(files, output=tmp_path / 'records.jsonl')
     reference.check_clean()
     topic = new_topic(kafka, 'replay')
-    run = publish(dnsprobe, kafka, files, topic)
+    run = publish(dnsprobe, kafka, files, topic, '--kafka-timestamp', 'capture')
     records = kafka.consume_all(topic)
 
     assert len(records) == run.summary['records'] == reference.summary['records'] > 0
@@ -196,7 +196,7 @@ def test_raw_values_are_the_captured_packets(dnsprobe, kafka):
             expected[(data, ts_ns // 10**6 or None)] += 1
     topic = new_topic(kafka, 'raw')
     publish(dnsprobe, kafka, [kh.REPO / 'tests' / 'captures' / n for n in captures], topic,
-            '--format', 'raw')
+            '--format', 'raw', '--kafka-timestamp', 'capture')
     records = kafka.consume_all(topic)
     got = collections.Counter()
     for r in records:
@@ -208,6 +208,22 @@ def test_raw_values_are_the_captured_packets(dnsprobe, kafka):
             [(d.hex()[:40], t) for d, t in missing][:5],
             [(d.hex()[:40], t) for d, t in unexpected][:5])
     check_placement(records)
+
+
+def test_replay_stamps_records_with_the_time_of_sending(dnsprobe, kafka):
+    """By default a replay's records carry the time they were sent (an old capture's times would
+    expire under retention and make the broker forget the idempotent producer, see docs/kafka.md
+    "Timestamps"); the capture time stays in @timestamp."""
+    files = [kh.REPO / 'tests' / 'captures' / 'rcodes.pcap']
+    topic = new_topic(kafka, 'send-time')
+    before = time.time() * 1000
+    publish(dnsprobe, kafka, files, topic)
+    after = time.time() * 1000
+    records = kafka.consume_all(topic)
+    assert records
+    assert all(before - 1000 <= r.timestamp_ms <= after + 1000 for r in records), \
+        [r.timestamp_ms for r in records][:5]
+    assert all(json.loads(r.value)['@timestamp'].startswith('20') for r in records)
 
 
 def test_text_and_community_id_keys(dnsprobe, kafka):

@@ -49,7 +49,7 @@ def java_consumer(tmp_path_factory):
     missing = [tool for tool in ('mvn', 'javac', 'java') if shutil.which(tool) is None]
     if missing:
         pytest.skip('%s not found: the Java consumer needs a JDK and Maven (scripts/setup '
-                    'installs them)' % ' and '.join(missing))
+                    'installs them)' % ', '.join(missing))
     out = tmp_path_factory.mktemp('java-consumer')
     proc = subprocess.run(['mvn', '-B', '-q', 'package', '-Dconsumer.build.dir=%s' % out],
                           cwd=CONSUMERS, capture_output=True, text=True, timeout=600)
@@ -91,7 +91,7 @@ def run_flow_report(classpath, broker, topic, records, state_dir):
             [line for line in lines if 'transaction' in line])
 
 
-def test_kafka_streams_counts_flows_joins_answers_and_places_keys(dnsprobe, broker, java_consumer,
+def test_kafka_streams_counts_flows_joins_answers_and_places_keys(java_consumer, dnsprobe, broker,
                                                                   tmp_path):
     files = [kh.REPO / 'tests' / 'captures' / n for n in readable_test_captures()] + corpus_files()
     reference = dnsprobe.replay(files, output=tmp_path / 'records.jsonl')

@@ -94,6 +94,31 @@ void ip_reassembly_abandon_all(struct ip_reassembly *r)
 		drop(r, slot, ABANDON_HELD_AT_EXIT);
 }
 
+bool ip_reassembly_consistent(const struct ip_reassembly *r)
+{
+	uint32_t held = 0, used = 0;
+	for (uint32_t i = 0; i < r->limits.max_datagrams; i++) {
+		const struct datagram *d = &r->datagrams[i];
+		uint32_t chunks = chunk_buffer_held(&d->data);
+		held += chunks;
+		if (!r->table.slots[i].used) {
+			if (chunks > 0)
+				return false;
+			continue;
+		}
+		used++;
+		for (uint32_t j = 0; j < d->received.count; j++) {
+			uint32_t start = d->received.ranges[j].start,
+				 end = d->received.ranges[j].end;
+			if (start >= end || (j > 0 && start <= d->received.ranges[j - 1].end) ||
+			    end > MAX_DATAGRAM ||
+			    !chunk_buffer_backed(&d->data, start, end - start))
+				return false;
+		}
+	}
+	return used == r->table.used && held + r->pool.free_count == r->pool.chunk_count;
+}
+
 static uint32_t find_or_insert(struct ip_reassembly *r, const uint8_t *key, int64_t now_ns)
 {
 	uint32_t slot = flow_table_find(&r->table, key);

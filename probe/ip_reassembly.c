@@ -124,11 +124,10 @@ static uint32_t find_or_insert(struct ip_reassembly *r, const uint8_t *key, int6
 	uint32_t slot = flow_table_find(&r->table, key);
 	if (slot != FLOW_TABLE_NONE)
 		return slot;
+	uint32_t victim = flow_table_victim(&r->table, key); /* table or bucket full */
+	if (victim != FLOW_TABLE_NONE)
+		drop(r, victim, ABANDON_FRAGMENT_TABLE_FULL);
 	slot = flow_table_insert(&r->table, key, now_ns);
-	if (slot == FLOW_TABLE_NONE) {
-		drop(r, flow_table_oldest(&r->table), ABANDON_FRAGMENT_TABLE_FULL);
-		slot = flow_table_insert(&r->table, key, now_ns);
-	}
 	struct datagram *d = &r->datagrams[slot];
 	chunk_buffer_init(&d->data);
 	range_set_clear(&d->received);

@@ -150,11 +150,10 @@ bool tcp_reassembly_consistent(const struct tcp_reassembly *r)
 static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32_t base_seq,
 			    int64_t now_ns)
 {
+	uint32_t victim = flow_table_victim(&r->table, key); /* table or bucket full */
+	if (victim != FLOW_TABLE_NONE)
+		close_stream(r, victim, ABANDON_TCP_TABLE_FULL);
 	uint32_t slot = flow_table_insert(&r->table, key, now_ns);
-	if (slot == FLOW_TABLE_NONE) {
-		close_stream(r, flow_table_oldest(&r->table), ABANDON_TCP_TABLE_FULL);
-		slot = flow_table_insert(&r->table, key, now_ns);
-	}
 	struct stream *s = &r->streams[slot];
 	chunk_buffer_init(&s->data);
 	s->head = 0;

@@ -108,3 +108,21 @@ void chunk_buffer_drop_front(struct chunk_pool *pool, struct chunk_buffer *buf, 
 	memmove(buf->slots, buf->slots + count, (CHUNK_SLOTS - count) * sizeof(buf->slots[0]));
 	memset(buf->slots + CHUNK_SLOTS - count, 0, count * sizeof(buf->slots[0]));
 }
+
+uint32_t chunk_buffer_held(const struct chunk_buffer *buf)
+{
+	uint32_t held = 0;
+	for (size_t i = 0; i < CHUNK_SLOTS; i++)
+		held += buf->slots[i] != 0;
+	return held;
+}
+
+bool chunk_buffer_backed(const struct chunk_buffer *buf, size_t offset, size_t len)
+{
+	if (offset > CHUNK_BUFFER_MAX || len > CHUNK_BUFFER_MAX - offset)
+		return false;
+	for (size_t at = offset; at < offset + len; at = (at / CHUNK_SIZE + 1) * CHUNK_SIZE)
+		if (buf->slots[at / CHUNK_SIZE] == 0)
+			return false;
+	return true;
+}

@@ -49,4 +49,9 @@ void chunk_buffer_release(struct chunk_pool *pool, struct chunk_buffer *buf);
  * count * CHUNK_SIZE + n is now at n. Needs no memory. */
 void chunk_buffer_drop_front(struct chunk_pool *pool, struct chunk_buffer *buf, size_t count);
 
+/* For consistency checks: the chunks the buffer holds, and whether [offset, offset + len) is all
+ * in chunks it holds. */
+uint32_t chunk_buffer_held(const struct chunk_buffer *buf);
+bool chunk_buffer_backed(const struct chunk_buffer *buf, size_t offset, size_t len);
+
 #endif

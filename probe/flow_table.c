@@ -1,19 +1,18 @@
-/* A fixed-size table of flows keyed by bytes, with hash lookup and least-recently-used order. */
+/* A fixed-size table of flows keyed by bytes, with keyed hash lookup, chains of bounded length and
+ * least-recently-used order. */
 #include "flow_table.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-/* FNV-1a: the keys come from packets, but the table is bounded and chains are short. */
-static uint32_t key_hash(const uint8_t *key, size_t len)
+static uint32_t bucket_of(const struct flow_table *t, const uint8_t *key)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h;
+	return (uint32_t)siphash13(t->hash_key, key, t->key_len) & t->bucket_mask;
 }
 
-int flow_table_init(struct flow_table *t, uint32_t capacity, size_t key_len)
+int flow_table_init_keyed(struct flow_table *t, uint32_t capacity, size_t key_len,
+			  const uint8_t hash_key[SIPHASH_KEY_LEN])
 {
 	memset(t, 0, sizeof(*t));
 	uint32_t buckets = 1;
@@ -28,6 +27,7 @@ int flow_table_init(struct flow_table *t, uint32_t capacity, size_t key_len)
 	t->capacity = capacity;
 	t->bucket_mask = buckets - 1;
 	t->key_len = key_len;
+	memcpy(t->hash_key, hash_key, SIPHASH_KEY_LEN);
 	for (uint32_t i = 0; i < buckets; i++)
 		t->buckets[i] = FLOW_TABLE_NONE;
 	for (uint32_t i = 0; i < capacity; i++)
@@ -35,6 +35,15 @@ int flow_table_init(struct flow_table *t, uint32_t capacity, size_t key_len)
 	t->free_head = 0;
 	t->lru_oldest = t->lru_newest = FLOW_TABLE_NONE;
 	return 0;
+}
+
+int flow_table_init(struct flow_table *t, uint32_t capacity, size_t key_len)
+{
+	uint8_t hash_key[SIPHASH_KEY_LEN];
+	memset(t, 0, sizeof(*t));
+	if (getrandom(hash_key, sizeof(hash_key), 0) != (ssize_t)sizeof(hash_key))
+		return -1;
+	return flow_table_init_keyed(t, capacity, key_len, hash_key);
 }
 
 void flow_table_destroy(struct flow_table *t)
@@ -46,10 +55,25 @@ void flow_table_destroy(struct flow_table *t)
 
 uint32_t flow_table_find(const struct flow_table *t, const uint8_t *key)
 {
-	uint32_t i = t->buckets[key_hash(key, t->key_len) & t->bucket_mask];
+	uint32_t i = t->buckets[bucket_of(t, key)];
 	while (i != FLOW_TABLE_NONE && memcmp(t->slots[i].key, key, t->key_len) != 0)
 		i = t->slots[i].hash_next;
 	return i;
+}
+
+uint32_t flow_table_victim(const struct flow_table *t, const uint8_t *key)
+{
+	uint32_t length = 0, stalest = FLOW_TABLE_NONE;
+	for (uint32_t i = t->buckets[bucket_of(t, key)]; i != FLOW_TABLE_NONE;
+	     i = t->slots[i].hash_next) {
+		length++;
+		if (stalest == FLOW_TABLE_NONE ||
+		    t->slots[i].last_seen_ns < t->slots[stalest].last_seen_ns)
+			stalest = i;
+	}
+	if (length >= FLOW_TABLE_CHAIN_MAX)
+		return stalest;
+	return t->free_head == FLOW_TABLE_NONE ? t->lru_oldest : FLOW_TABLE_NONE;
 }
 
 static void lru_unlink(struct flow_table *t, uint32_t i)
@@ -79,15 +103,18 @@ static void lru_append(struct flow_table *t, uint32_t i)
 
 uint32_t flow_table_insert(struct flow_table *t, const uint8_t *key, int64_t now_ns)
 {
+	uint32_t bucket = bucket_of(t, key), length = 0;
+	for (uint32_t j = t->buckets[bucket]; j != FLOW_TABLE_NONE; j = t->slots[j].hash_next)
+		length++;
 	uint32_t i = t->free_head;
-	if (i == FLOW_TABLE_NONE)
+	if (i == FLOW_TABLE_NONE || length >= FLOW_TABLE_CHAIN_MAX)
 		return FLOW_TABLE_NONE;
 	struct flow_table_slot *s = &t->slots[i];
 	t->free_head = s->hash_next;
 	memcpy(s->key, key, t->key_len);
-	uint32_t *bucket = &t->buckets[key_hash(key, t->key_len) & t->bucket_mask];
-	s->hash_next = *bucket;
-	*bucket = i;
+	s->bucket = bucket;
+	s->hash_next = t->buckets[bucket];
+	t->buckets[bucket] = i;
 	s->used = true;
 	s->last_seen_ns = now_ns;
 	lru_append(t, i);
@@ -107,7 +134,7 @@ void flow_table_touch(struct flow_table *t, uint32_t slot, int64_t now_ns)
 void flow_table_remove(struct flow_table *t, uint32_t slot)
 {
 	struct flow_table_slot *s = &t->slots[slot];
-	uint32_t *link = &t->buckets[key_hash(s->key, t->key_len) & t->bucket_mask];
+	uint32_t *link = &t->buckets[s->bucket];
 	while (*link != slot)
 		link = &t->slots[*link].hash_next;
 	*link = s->hash_next;

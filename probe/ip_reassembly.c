@@ -94,16 +94,40 @@ void ip_reassembly_abandon_all(struct ip_reassembly *r, enum abandon_reason reas
 		drop(r, slot, reason);
 }
 
+bool ip_reassembly_consistent(const struct ip_reassembly *r)
+{
+	uint32_t held = 0, used = 0;
+	for (uint32_t i = 0; i < r->limits.max_datagrams; i++) {
+		const struct datagram *d = &r->datagrams[i];
+		uint32_t chunks = chunk_buffer_held(&d->data);
+		held += chunks;
+		if (!r->table.slots[i].used) {
+			if (chunks > 0)
+				return false;
+			continue;
+		}
+		used++;
+		for (uint32_t j = 0; j < d->received.count; j++) {
+			uint32_t start = d->received.ranges[j].start,
+				 end = d->received.ranges[j].end;
+			if (start >= end || (j > 0 && start <= d->received.ranges[j - 1].end) ||
+			    end > MAX_DATAGRAM ||
+			    !chunk_buffer_backed(&d->data, start, end - start))
+				return false;
+		}
+	}
+	return used == r->table.used && held + r->pool.free_count == r->pool.chunk_count;
+}
+
 static uint32_t find_or_insert(struct ip_reassembly *r, const uint8_t *key, int64_t now_ns)
 {
 	uint32_t slot = flow_table_find(&r->table, key);
 	if (slot != FLOW_TABLE_NONE)
 		return slot;
+	uint32_t victim = flow_table_victim(&r->table, key); /* table or bucket full */
+	if (victim != FLOW_TABLE_NONE)
+		drop(r, victim, ABANDON_FRAGMENT_TABLE_FULL);
 	slot = flow_table_insert(&r->table, key, now_ns);
-	if (slot == FLOW_TABLE_NONE) {
-		drop(r, flow_table_oldest(&r->table), ABANDON_FRAGMENT_TABLE_FULL);
-		slot = flow_table_insert(&r->table, key, now_ns);
-	}
 	struct datagram *d = &r->datagrams[slot];
 	chunk_buffer_init(&d->data);
 	range_set_clear(&d->received);

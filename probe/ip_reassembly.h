@@ -4,6 +4,7 @@
 #ifndef DNSPROBE_IP_REASSEMBLY_H
 #define DNSPROBE_IP_REASSEMBLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,10 @@ void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns);
 
 /* Abandons every datagram still held (at the end of capture). */
 void ip_reassembly_abandon_all(struct ip_reassembly *r, enum abandon_reason reason);
+
+/* For tests and fuzz targets: true when every chunk of the pool is free or held by exactly one
+ * datagram, every range a datagram says it holds is backed by chunks, and the table's count of
+ * datagrams is right. Walks everything: not for the packet path. */
+bool ip_reassembly_consistent(const struct ip_reassembly *r);
 
 #endif

@@ -121,14 +121,39 @@ void tcp_reassembly_abandon_all(struct tcp_reassembly *r, enum abandon_reason re
 		close_stream(r, slot, reason);
 }
 
+bool tcp_reassembly_consistent(const struct tcp_reassembly *r)
+{
+	uint32_t held = 0, used = 0;
+	for (uint32_t i = 0; i < r->limits.max_streams; i++) {
+		const struct stream *s = &r->streams[i];
+		uint32_t chunks = chunk_buffer_held(&s->data);
+		held += chunks;
+		if (!r->table.slots[i].used) {
+			if (chunks > 0)
+				return false;
+			continue;
+		}
+		used++;
+		if (s->head >= CHUNK_SIZE)
+			return false;
+		for (uint32_t j = 0; j < s->received.count; j++) {
+			uint32_t start = s->received.ranges[j].start,
+				 end = s->received.ranges[j].end;
+			if (start >= end || (j > 0 && start <= s->received.ranges[j - 1].end) ||
+			    !chunk_buffer_backed(&s->data, s->head + (size_t)start, end - start))
+				return false;
+		}
+	}
+	return used == r->table.used && held + r->pool.free_count == r->pool.chunk_count;
+}
+
 static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32_t base_seq,
 			    int64_t now_ns)
 {
+	uint32_t victim = flow_table_victim(&r->table, key); /* table or bucket full */
+	if (victim != FLOW_TABLE_NONE)
+		close_stream(r, victim, ABANDON_TCP_TABLE_FULL);
 	uint32_t slot = flow_table_insert(&r->table, key, now_ns);
-	if (slot == FLOW_TABLE_NONE) {
-		close_stream(r, flow_table_oldest(&r->table), ABANDON_TCP_TABLE_FULL);
-		slot = flow_table_insert(&r->table, key, now_ns);
-	}
 	struct stream *s = &r->streams[slot];
 	chunk_buffer_init(&s->data);
 	s->head = 0;

@@ -6,6 +6,7 @@
 #ifndef DNSPROBE_TCP_REASSEMBLY_H
 #define DNSPROBE_TCP_REASSEMBLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,10 @@ void tcp_reassembly_expire(struct tcp_reassembly *r, int64_t now_ns);
 
 /* Closes every stream; bytes still held are abandoned (at the end of capture). */
 void tcp_reassembly_abandon_all(struct tcp_reassembly *r, enum abandon_reason reason);
+
+/* For tests and fuzz targets: true when every chunk of the pool is free or held by exactly one
+ * stream, every byte range a stream says it holds is backed by chunks, and the table's count of
+ * streams is right. Walks everything: not for the packet path. */
+bool tcp_reassembly_consistent(const struct tcp_reassembly *r);
 
 #endif

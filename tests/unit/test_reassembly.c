@@ -268,6 +268,8 @@ static void shift_with_the_pool_full(void **state)
 	struct packet_info first = block_segment(40002, isn, front, sizeof(front), 0x10);
 	tcp_reassembly_add(r, &first, 3, on_message, NULL);
 	assert_int_equal(messages_seen, 1);
+	/* Every range the stream holds is still in chunks, and every chunk is held once or free. */
+	assert_true(tcp_reassembly_consistent(r));
 	/* Retransmissions of the first block pile up behind the hole until the stream
 	 * resynchronises over what it holds. */
 	struct packet_info again = block_segment(40002, isn + 1024, blocks + 2048, 1024, 0x10);
@@ -275,6 +277,9 @@ static void shift_with_the_pool_full(void **state)
 		tcp_reassembly_add(r, &again, 4 + i, on_message, NULL);
 	assert_int_equal(messages_seen, 1);
 	assert_int_equal(counters.abandoned_by_reason[ABANDON_TCP_GAP], 1);
+	assert_true(tcp_reassembly_consistent(r));
+	tcp_reassembly_abandon_all(r);
+	assert_true(tcp_reassembly_consistent(r));
 	tcp_reassembly_free(r);
 }
 

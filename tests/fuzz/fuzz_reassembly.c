@@ -364,8 +364,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ip_reassembly_expire(ip, now);
 			break;
 		case OP_ABANDON:
-			tcp_reassembly_abandon_all(tcp);
-			ip_reassembly_abandon_all(ip);
+			tcp_reassembly_abandon_all(tcp, ABANDON_HELD_AT_EXIT);
+			ip_reassembly_abandon_all(ip, ABANDON_HELD_AT_EXIT);
 			for (int i = 0; i < KEYS; i++)
 				run.streams[i].clean = false;
 			break;
@@ -374,8 +374,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(tcp_reassembly_consistent(tcp));
 		FUZZ_CHECK(ip_reassembly_consistent(ip));
 	}
-	tcp_reassembly_abandon_all(tcp);
-	ip_reassembly_abandon_all(ip);
+	tcp_reassembly_abandon_all(tcp, ABANDON_HELD_AT_EXIT);
+	ip_reassembly_abandon_all(ip, ABANDON_HELD_AT_EXIT);
 	FUZZ_CHECK(tcp_reassembly_consistent(tcp) && ip_reassembly_consistent(ip));
 	tcp_reassembly_free(tcp);
 	ip_reassembly_free(ip);

@@ -278,7 +278,7 @@ static void shift_with_the_pool_full(void **state)
 	assert_int_equal(messages_seen, 1);
 	assert_int_equal(counters.abandoned_by_reason[ABANDON_TCP_GAP], 1);
 	assert_true(tcp_reassembly_consistent(r));
-	tcp_reassembly_abandon_all(r);
+	tcp_reassembly_abandon_all(r, ABANDON_HELD_AT_EXIT);
 	assert_true(tcp_reassembly_consistent(r));
 	tcp_reassembly_free(r);
 }

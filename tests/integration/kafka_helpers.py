@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import os
 import pathlib
+import socket
 import struct
 import subprocess
 import time
@@ -27,6 +28,22 @@ KAFKA_DEV = REPO / 'scripts' / 'kafka-dev'
 # --------------------------------------------------------------------------
 # The broker and a real consumer.
 # --------------------------------------------------------------------------
+
+def free_ports(first, spans=(0, 1000), width=1):
+    """A port p from `first` on, in steps of 10, such that p+span .. p+span+width-1 are free
+    for every span: kafka-dev's client ports (p..), controller ports (p+1000..) and, with
+    --security, inter-broker ports (p+2000..). Each test module starts from its own `first`."""
+    for port in range(first, first + 900, 10):
+        try:
+            for span in spans:
+                for p in range(port + span, port + span + width):
+                    with socket.socket() as s:
+                        s.bind(('127.0.0.1', p))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError('no free ports from %d for a test broker' % first)
+
 
 class Broker:
     """A broker of our own, on its own port and folder, via scripts/kafka-dev."""

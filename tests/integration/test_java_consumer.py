@@ -13,7 +13,6 @@ import collections
 import ipaddress
 import json
 import shutil
-import socket
 import subprocess
 import time
 
@@ -27,20 +26,6 @@ PARTITIONS = 6
 CONSUMERS = kh.REPO / 'tests' / 'consumers'
 MAIN_CLASS = 'dnsprobe.consumers.FlowReport'
 JAVA_TIMEOUT = 150  # seconds for the Streams application to consume the topic
-
-
-def free_port_pair():
-    """A client port p with p + 1000 (kafka-dev's controller port) also free; a range no other
-    test module uses."""
-    for port in range(39092, 39992, 10):
-        try:
-            for p in (port, port + 1000):
-                with socket.socket() as s:
-                    s.bind(('127.0.0.1', p))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError('no free port pair for the test broker')
 
 
 @pytest.fixture(scope='module')
@@ -60,7 +45,7 @@ def java_consumer(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def broker(tmp_path_factory):
-    b = kh.Broker(free_port_pair(), tmp_path_factory.mktemp('kafka-java'))
+    b = kh.Broker(kh.free_ports(39092), tmp_path_factory.mktemp('kafka-java'))
     b.start()
     yield b
     b.wipe()

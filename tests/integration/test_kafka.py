@@ -27,19 +27,6 @@ PARTITIONS = 6
 RESTART_PAIRS = 150000  # 300k packets: several times the producer queue
 
 
-def free_port_pair():
-    """A client port p with p + 1000 (kafka-dev's controller port) also free."""
-    for port in range(19092, 19992, 10):
-        try:
-            for p in (port, port + 1000):
-                with socket.socket() as s:
-                    s.bind(('127.0.0.1', p))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError('no free port pair for the test broker')
-
-
 @pytest.fixture(scope='module', autouse=True)
 def kafka_build(dnsprobe_bin):
     """Skips the module for a dnsprobe built without librdkafka (meson -Dkafka=disabled)."""
@@ -51,7 +38,7 @@ def kafka_build(dnsprobe_bin):
 
 @pytest.fixture(scope='module')
 def broker(tmp_path_factory):
-    b = kh.Broker(free_port_pair(), tmp_path_factory.mktemp('kafka'))
+    b = kh.Broker(kh.free_ports(19092), tmp_path_factory.mktemp('kafka'))
     b.start()
     yield b
     b.wipe()

@@ -9,7 +9,6 @@ import collections
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import time
 
@@ -25,22 +24,9 @@ PAIRS = 60000  # 120k records: several times the producer queue the tests give
 OLD_CAPTURE_NS = 1690000000 * 10**9  # July 2023
 
 
-def free_port_block(nodes=3):
-    for port in range(55092, 55992, 10):
-        try:
-            for base in (port, port + 1000, port + 2000):
-                for p in range(base, base + nodes):
-                    with socket.socket() as s:
-                        s.bind(('127.0.0.1', p))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError('no free ports for the test cluster')
-
-
 class Cluster:
     def __init__(self, folder):
-        self.port = free_port_block()
+        self.port = kh.free_ports(55092, spans=(0, 1000, 2000), width=3)
         self.env = dict(os.environ, KAFKA_DEV_DIR=str(folder))
         self.bootstrap = ','.join('127.0.0.1:%d' % (self.port + i) for i in range(3))
         self.kafka_dev('--port', str(self.port), '--nodes', '3', 'start')

@@ -7,7 +7,6 @@ in one line that says which, exit 2, nothing published. The properties reach the
 
 import os
 import pathlib
-import socket
 import subprocess
 import uuid
 
@@ -21,23 +20,10 @@ from conftest import CAPTURES, run_env
 CAPTURE = CAPTURES / 'rcodes.pcap'
 
 
-def free_port_block():
-    """A client port p with p+1000 (controller) and p+2000 (inter-broker) free too."""
-    for port in range(52092, 52992, 10):
-        try:
-            for p in (port, port + 1000, port + 2000):
-                with socket.socket() as s:
-                    s.bind(('127.0.0.1', p))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError('no free ports for the test broker')
-
-
 class SecureBroker:
     def __init__(self, folder, security, *extra):
         self.folder = pathlib.Path(folder)
-        self.port = free_port_block()
+        self.port = kh.free_ports(52092, spans=(0, 1000, 2000))
         self.bootstrap = '127.0.0.1:%d' % self.port
         self.security = security
         self.env = dict(os.environ, KAFKA_DEV_DIR=str(self.folder))

@@ -6,7 +6,6 @@ last fragment or segment. The values come from a real broker (scripts/kafka-dev)
 
 import collections
 import json
-import socket
 import struct
 import subprocess
 
@@ -20,25 +19,13 @@ FROM_CORPUS = ['zeek__ipv6-fragmented-dns.pcap', 'dnscap__dnso1tcp.pcap', 'dnsca
                'go-dnscollector__dnsdump_ip6_fragmented+udp.pcap']
 
 
-def free_port_pair():
-    for port in range(29092, 29992, 10):
-        try:
-            for p in (port, port + 1000):
-                with socket.socket() as s:
-                    s.bind(('127.0.0.1', p))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError('no free port pair for the test broker')
-
-
 @pytest.fixture(scope='module')
 def broker(dnsprobe_bin, tmp_path_factory):
     usage = subprocess.run([str(dnsprobe_bin), 'replay', '--help'], capture_output=True,
                            text=True).stdout
     if '--brokers' not in usage:
         pytest.skip('%s was built without Kafka support' % dnsprobe_bin)
-    b = kh.Broker(free_port_pair(), tmp_path_factory.mktemp('kafka-raw'))
+    b = kh.Broker(kh.free_ports(29092), tmp_path_factory.mktemp('kafka-raw'))
     b.start()
     yield b
     b.wipe()

@@ -203,7 +203,7 @@ def test_net_pcap_records_equal_replay_of_the_corpus_capture(dpdk_bin, tmp_path)
     assert 0 < receiving <= elapsed, s['capture']
     assert s['capture'] == {'drop_source': 'nic', 'received': frames, 'kernel_dropped': 0,
                             'interface_dropped': 0, 'nic_missed': 0, 'nic_errors': 0,
-                            'nic_no_mbuf': 0}
+                            'nic_no_mbuf': 0, 'unread': 0}
     startup = [line for line in r.lines if line.startswith('dnsprobe: DPDK port 0')]
     assert len(startup) == 1 and 'one queue per rx_pcap file' in startup[0], r.stderr
 

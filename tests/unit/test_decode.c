@@ -14,13 +14,13 @@ static const uint8_t client4[4] = {10, 99, 0, 2};
 static const uint8_t server4[4] = {10, 99, 0, 1};
 static const uint8_t dns_payload[12] = {0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
 
-static struct port_set dns_ports;
+static struct decode_ports dns_ports;
 
 static int setup(void **state)
 {
 	(void)state;
 	memset(&dns_ports, 0, sizeof(dns_ports));
-	port_set_add(&dns_ports, 53);
+	port_set_add(&dns_ports.dns, 53);
 	return 0;
 }
 

@@ -491,6 +491,12 @@ enum decode_result decode_ethernet(const uint8_t *frame, size_t len,
 	return decode_link(LINK_ETHERNET, frame, len, ports, out);
 }
 
+enum decode_result decode_ppp(const uint8_t *frame, size_t len, const struct decode_ports *ports,
+			      struct packet_info *out)
+{
+	return decode_link(LINK_PPP, frame, len, ports, out);
+}
+
 /* Inside a tunnel, a frame cut short is the tunnel's: its own reason. */
 static enum decode_result finish(enum decode_result result, struct packet_info *out)
 {

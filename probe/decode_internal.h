@@ -11,6 +11,10 @@ enum decode_result decode_malformed(struct packet_info *out, enum malformed_reas
 enum decode_result decode_ethernet(const uint8_t *frame, size_t len,
 				   const struct decode_ports *ports, struct packet_info *out);
 
+/* An inner PPP frame (in GRE), with or without the HDLC address and control bytes. */
+enum decode_result decode_ppp(const uint8_t *frame, size_t len, const struct decode_ports *ports,
+			      struct packet_info *out);
+
 /* An inner IP packet; version 4 or 6, or 0 to take it from the first nibble. */
 enum decode_result decode_ip(int version, const uint8_t *ip, size_t len,
 			     const struct decode_ports *ports, struct packet_info *out);

@@ -1,0 +1,320 @@
+# test_tunnels: DNS inside VXLAN, Geneve, GRE, ERSPAN, MPLS and IP-in-IP (issue 15).
+#
+# The captures in tests/captures/tunnels are written by scripts/make-tunnel-captures, which also
+# writes expected.json: what each packet was built from.  tshark, the independent decoder, must
+# find in each record's frame the inner 5-tuple, DNS id and name, and the tunnel id and outer
+# endpoints expected.json gives; dnsprobe's records and counts must then match expected.json.
+# Also: the inner flow key is the key of the same packet untunnelled, the VXLAN/Geneve port
+# options, the public corpus files that carry tunnels.
+
+import json
+import struct
+import subprocess
+
+import pytest
+
+from conftest import CAPTURES, CORPUS
+from tshark_oracle import run_tshark
+
+TUNNELS = CAPTURES / 'tunnels'
+with open(TUNNELS / 'expected.json') as _fh:
+    EXPECTED = json.load(_fh)['files']
+
+# tshark needs to be told that MPLS label 20 carries an Ethernet pseudowire with a control word.
+DECODE_AS = ['mpls.label==20,pwethcw']
+TUNNEL_ID_FIELDS = {'vxlan': 'vxlan.vni', 'geneve': 'geneve.vni', 'gre': 'gre.key',
+                    'erspan': 'erspan.spanid', 'mpls': 'mpls.label'}
+FIELDS = ['frame.number', 'frame.protocols', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst',
+          'udp.srcport', 'udp.dstport', 'tcp.srcport', 'tcp.dstport', 'dns.id', 'dns.qry.name',
+          'dns.flags.response', 'gre.key.call_id'] + list(TUNNEL_ID_FIELDS.values())
+
+
+def tshark_view(layers, tunnel_type):
+    """What tshark says the record of this frame should hold."""
+    protos = layers['frame.protocols'][0].split(':')
+    ip = [p for p in protos if p in ('ip', 'ipv6')][-1]
+    transport = 'tcp' if 'tcp' in protos else 'udp'
+    outer = [p for p in protos if p in ('ip', 'ipv6')][0]
+    view = {
+        'source': {'ip': layers[ip + '.src'][-1],
+                   'port': int(layers[transport + '.srcport'][-1])},
+        'destination': {'ip': layers[ip + '.dst'][-1],
+                        'port': int(layers[transport + '.dstport'][-1])},
+        'transport': transport,
+        'dns_id': int(layers['dns.id'][0], 16),
+        'name': layers['dns.qry.name'][0],
+        'type': 'answer' if layers['dns.flags.response'][0] == '1' else 'query',
+        'outer': (layers[outer + '.src'][0], layers[outer + '.dst'][0]),
+    }
+    field = TUNNEL_ID_FIELDS.get(tunnel_type)
+    if layers.get(field):
+        view['id'] = int(layers[field][0], 0)
+    elif layers.get('gre.key.call_id'):
+        view['id'] = int(layers['gre.key.call_id'][0], 0)
+    return view
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED))
+def test_tshark_agrees_with_expected(name):
+    """The captures hold what expected.json says (tshark, no dnsprobe)."""
+    frames = {int(l['frame.number'][0]): l
+              for l in run_tshark(TUNNELS / name, '', fields=FIELDS, decode_as=DECODE_AS)}
+    assert len(frames) == EXPECTED[name]['packets']
+    for want in EXPECTED[name]['records']:
+        tun = want['tunnel']
+        got = tshark_view(frames[want['frame']], tun['type'])
+        for key in ('source', 'destination', 'transport', 'dns_id', 'name', 'type'):
+            assert got[key] == want[key], (name, want['frame'], key)
+        if 'source' in tun:
+            assert got['outer'] == (tun['source'], tun['destination']), (name, want['frame'])
+        if 'id' in tun:
+            assert got.get('id') == tun['id'], (name, want['frame'], got)
+
+
+def test_generator_reproduces_captures(tmp_path):
+    subprocess.run(['/usr/bin/python3', str(CAPTURES.parents[1] / 'scripts' /
+                                            'make-tunnel-captures'), '--outdir', str(tmp_path)],
+                   check=True)
+    for path in TUNNELS.iterdir():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def record_view(r):
+    return {
+        'source': r['source'], 'destination': r['destination'],
+        'transport': r['network']['transport'], 'dns_id': r['dns']['id'],
+        'name': r['dns']['question']['name'], 'type': r['dns']['type'],
+        'tunnel': r['dnsprobe'].get('tunnel'),
+    }
+
+
+def check_counts(summary, counts):
+    assert summary['balanced'] is True
+    assert summary['records'] == counts['records']
+    assert summary['not_dns'] == counts['not_dns']
+    assert summary['ip_fragments'] == counts['ip_fragments']
+    assert summary['tcp'] == counts['tcp']
+    assert summary['malformed'] == sum(counts['malformed'].values())
+    for reason, n in counts['malformed'].items():
+        assert summary['malformed_reasons'][reason] == n, reason
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED))
+def test_replay_matches_expected(dnsprobe, name):
+    """Every kind of tunnel: the records carry the inner 5-tuple and the tunnel; the malformed
+    (truncated inner frame, nesting past the bound) and not-DNS inner packets are counted as
+    such, and the accounting balances."""
+    run = dnsprobe.replay([TUNNELS / name])
+    run.check_clean()
+    want = EXPECTED[name]
+    check_counts(run.summary, want['counts'])
+    got = [record_view(r) for r in run.records()]
+    expected = [{k: v for k, v in w.items() if k != 'frame'} for w in want['records']]
+    assert got == expected
+
+
+def mpls_payload(stack):
+    """Under the bottom label (RFC 3032): IP, or a control word and Ethernet (RFC 4448)."""
+    while True:
+        entry, stack = stack[:4], stack[4:]
+        if entry[2] & 1:
+            break
+    return (1, stack[4:]) if stack[0] >> 4 == 0 else (101, stack)
+
+
+def strip_tunnel(frame):
+    """The inner packet of a tunnelled frame, as scapy (not dnsprobe) finds it: (link, bytes)."""
+    from scapy.all import IP, IPv6, Ether, UDP
+    from scapy.contrib.geneve import GENEVE
+    from scapy.layers.l2 import GRE
+    from scapy.layers.vxlan import VXLAN
+    pkt = Ether(frame)
+    if pkt.type == 0x8847 or (pkt.haslayer(GRE) and pkt[GRE].proto == 0x8847):
+        return mpls_payload(frame[14:] if pkt.type == 0x8847 else bytes(pkt[GRE].payload))
+    for layer in (VXLAN, GENEVE):
+        if pkt.haslayer(layer):
+            inner = pkt[layer].payload
+            return (1, bytes(inner)) if isinstance(inner, Ether) else (101, bytes(inner))
+    if pkt.haslayer(GRE) and pkt[GRE].proto == 0x6558:
+        return 1, bytes(pkt[GRE].payload)
+    if pkt.haslayer(GRE):
+        return 101, bytes(pkt[GRE].payload)
+    ip = pkt.payload
+    return 101, bytes(ip.payload)
+
+
+def write_pcap(path, link, frames):
+    with open(path, 'wb') as out:
+        out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, link))
+        for i, frame in enumerate(frames):
+            out.write(struct.pack('<IIII', 1381235696 + i, 0, len(frame), len(frame)) + frame)
+
+
+def read_pcap(path):
+    data = path.read_bytes()
+    frames, at = [], 24
+    while at < len(data):
+        _, _, caplen, _ = struct.unpack('<IIII', data[at:at + 16])
+        frames.append(data[at + 16:at + 16 + caplen])
+        at += 16 + caplen
+    return frames
+
+
+@pytest.mark.parametrize('name', ['vxlan.pcap', 'geneve.pcap', 'gre.pcap', 'mpls.pcap',
+                                  'ipip.pcap'])
+def test_inner_flow_key_is_the_untunnelled_key(dnsprobe, tmp_path, name):
+    """A tunnelled packet gets the flow key of its inner packet sent untunnelled: a query and its
+    response share a key whichever tunnel carries them."""
+    from scapy.all import Ether
+    frames = read_pcap(TUNNELS / name)
+    tunnelled = dnsprobe.replay([TUNNELS / name])
+    tunnelled.check_clean()
+    keys = []
+    for frame in frames:
+        if Ether(frame).haslayer('PPP'):
+            keys.append(None)  # enhanced GRE: scapy does not take PPP apart
+            continue
+        link, inner = strip_tunnel(frame)
+        path = tmp_path / 'plain.pcap'
+        write_pcap(path, link, [inner])
+        plain = dnsprobe.replay([path])
+        plain.check_clean()
+        assert plain.summary['records'] == 1, (name, plain.describe())
+        keys.append(plain.records()[0]['dnsprobe']['flow_key'])
+    records = tunnelled.records()
+    assert len(records) == len(frames)
+    for record, key in zip(records, keys):
+        if key is not None:
+            assert record['dnsprobe']['flow_key'] == key
+            assert 'tunnel' not in plain.records()[0]['dnsprobe']
+
+
+def vxlan_on_port(port):
+    from scapy.all import DNS, DNSQR, IP, UDP, Ether
+    from scapy.layers.vxlan import VXLAN
+    inner = Ether() / IP(src='10.99.1.2', dst='10.99.1.1') / UDP(sport=40000, dport=53) / DNS(
+        id=7, qd=DNSQR(qname='port.example.'))
+    return bytes(Ether() / IP(src='192.0.2.1', dst='192.0.2.2') /
+                 UDP(sport=49152, dport=port, chksum=0) / VXLAN(vni=9) / inner)
+
+
+def test_vxlan_port_option(dnsprobe, tmp_path):
+    """Linux's own VXLAN port (8472) is not the standard one: --vxlan-port adds it."""
+    path = tmp_path / 'vxlan8472.pcap'
+    write_pcap(path, 1, [vxlan_on_port(8472)])
+    run = dnsprobe.replay([path])
+    run.check_clean()
+    assert run.summary['records'] == 0 and run.summary['not_dns'] == 1
+    run = dnsprobe.replay([path], '--vxlan-port', '8472')
+    run.check_clean()
+    assert run.summary['records'] == 1
+    assert run.records()[0]['dnsprobe']['tunnel']['id'] == 9
+    assert run.records()[0]['source']['ip'] == '10.99.1.2'
+
+
+def test_geneve_port_option(dnsprobe, tmp_path):
+    from scapy.all import DNS, DNSQR, IP, UDP, Ether
+    from scapy.contrib.geneve import GENEVE
+    pkt = Ether() / IP(src='192.0.2.1', dst='192.0.2.2') / UDP(sport=1, dport=6082) / GENEVE(
+        vni=3, proto=0x0800) / IP(src='10.99.1.2', dst='10.99.1.1') / UDP(
+            sport=40000, dport=53) / DNS(id=8, qd=DNSQR(qname='g.example.'))
+    path = tmp_path / 'geneve6082.pcap'
+    write_pcap(path, 1, [bytes(pkt)])
+    assert dnsprobe.replay([path]).summary['not_dns'] == 1
+    run = dnsprobe.replay([path], '--geneve-port', '6082')
+    assert run.summary['records'] == 1
+    assert run.records()[0]['dnsprobe']['tunnel'] == {
+        'type': 'geneve', 'id': 3, 'source': '192.0.2.1', 'destination': '192.0.2.2'}
+
+
+@pytest.mark.parametrize('option', ['--vxlan-port', '--geneve-port'])
+@pytest.mark.parametrize('value', ['0', '65536', 'vxlan', ''])
+def test_bad_port_is_one_line_exit_2(dnsprobe, tmp_path, option, value):
+    out = tmp_path / 'out.json'
+    run = dnsprobe.raw(['replay', TUNNELS / 'vxlan.pcap', option, value, '--output', out])
+    assert run.rc == 2
+    assert run.stderr.count('\n') == 1 and option in run.stderr, run.stderr
+    assert not out.exists()
+
+
+def test_help_names_the_tunnel_options(dnsprobe):
+    for command in ('replay', 'capture'):
+        text = dnsprobe.raw([command, '--help']).stdout.decode()
+        assert '--vxlan-port' in text and '--geneve-port' in text and '4789' in text
+
+
+CORPUS_TUNNELS = {
+    # file: (records, tunnel type of every record)
+    'arkime__6-4-gre-ppp-udp-4-dns.pcap': (2, 'ipip'),
+    'zeek__geneve-vxlan-dns-truncated.pcap': (2, 'geneve'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(CORPUS_TUNNELS))
+def test_corpus_tunnels(dnsprobe, corpus_dir, name):
+    """The corpus files that carry DNS in tunnels: every DNS message tshark finds there is a
+    record with the same inner endpoints and id."""
+    path = corpus_dir / 'pcap' / name
+    run = dnsprobe.replay([path])
+    run.check_clean()
+    records, kind = CORPUS_TUNNELS[name]
+    assert run.summary['records'] == records and run.summary['balanced']
+    tshark = run_tshark(path, 'dns', fields=FIELDS)
+    got = sorted((r['dns']['id'], r['source']['ip'], r['source']['port'],
+                  r['destination']['ip']) for r in run.records())
+    want = []
+    for layers in tshark:
+        protos = layers['frame.protocols'][0].split(':')
+        ip = [p for p in protos if p in ('ip', 'ipv6')][-1]
+        want.append((int(layers['dns.id'][0], 16), layers[ip + '.src'][-1],
+                     int(layers['udp.srcport'][-1]), layers[ip + '.dst'][-1]))
+    assert got == sorted(want)
+    assert all(r['dnsprobe']['tunnel']['type'] == kind for r in run.records())
+
+
+# --format raw: a message reassembled inside a tunnel (from inner fragments or TCP segments), or
+# from outer fragments, is published as one rebuilt packet that keeps the tunnel headers with
+# their lengths and checksums set to fit (docs/kafka.md).  tshark must decode each value, alone
+# and without reassembly, as the message inside the same tunnel, every checksum good.
+from test_raw_reassembled import broker  # noqa: E402,F401  (the Kafka broker fixture)
+
+CHECKSUM_FIELDS = ['ip.checksum.status', 'udp.checksum.status', 'tcp.checksum.status',
+                   'gre.checksum.status']
+
+
+@pytest.mark.parametrize('name', ['fragments.pcap', 'tcp.pcap', 'vxlan.pcap', 'gre.pcap'])
+def test_raw_value_keeps_the_tunnel(dnsprobe, broker, tmp_path, name):  # noqa: F811
+    topic = 'raw-tunnel-%s' % name.split('.')[0]
+    broker.create_topic(topic, 1)
+    run = dnsprobe.replay([TUNNELS / name], '--brokers', broker.bootstrap, '--topic', topic,
+                          '--format', 'raw', output=None)
+    run.check_clean()
+    want = EXPECTED[name]['records']
+    assert run.summary['delivered'] == len(want), run.describe()
+    values = [r.value for r in broker.consume_all(topic)]
+    path = tmp_path / 'values.pcap'
+    write_pcap(path, 1, values)
+    layers = run_tshark_plain(path)
+    assert len(layers) == len(want)
+    for got, exp in zip(layers, want):
+        view = tshark_view(got, exp['tunnel']['type'])
+        for key in ('source', 'destination', 'dns_id', 'name', 'type'):
+            assert view[key] == exp[key], (name, key, view)
+        assert view['outer'] == (exp['tunnel']['source'], exp['tunnel']['destination'])
+        if 'id' in exp['tunnel']:
+            assert view.get('id') == exp['tunnel']['id']
+        for field in CHECKSUM_FIELDS:
+            # 1: good; 3: not present (a UDP checksum of zero, which IPv4 allows)
+            assert all(s in ('1', '3') for s in got.get(field, [])), (name, field, got.get(field))
+
+
+def run_tshark_plain(path):
+    """tshark on each frame alone (no IP or TCP reassembly), checking every checksum."""
+    cmd = ['tshark', '-n', '-r', str(path), '-T', 'json', '-o', 'ip.defragment:FALSE',
+           '-o', 'tcp.desegment_tcp_streams:FALSE', '-o', 'ip.check_checksum:TRUE',
+           '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
+           ]
+    for f in FIELDS + CHECKSUM_FIELDS:
+        cmd += ['-e', f]
+    out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    return [p['_source']['layers'] for p in json.loads(out)] if out.strip() else []

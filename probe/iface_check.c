@@ -578,9 +578,9 @@ static void check_tunnels(struct iface *iface, struct check_report *report)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface->name);
-	static const char filter[] =
-	    "the default filter takes in DNS in VXLAN (UDP 4789 and --vxlan-port), Geneve (UDP 6081 "
-	    "and --geneve-port), GRE and ERSPAN, IP-in-IP and MPLS";
+	static const char filter[] = "the default filter takes in DNS in VXLAN (UDP 4789 and "
+				     "--vxlan-port), Geneve (UDP 6081 "
+				     "and --geneve-port), GRE and ERSPAN, IP-in-IP and MPLS";
 	if (ioctl(iface->fd, SIOCGIFMTU, &ifr) != 0) {
 		add_result(report, CHECK_OK, "tunnels", "%s; MTU unknown", filter);
 		return;

@@ -464,3 +464,61 @@ def test_live_capture_on_the_underlay(dnsprobe_bin, tmp_path, kind):
     assert all(len(k) == 1 for k in keys.values())
     s = json.loads(summary.read_text())
     assert s['balanced'] is True and s['records'] == 2 * len(names)
+
+
+SEND_FRAMES = '''
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+data = open(sys.argv[2], 'rb').read()
+at = 24
+while at < len(data):
+    caplen = int.from_bytes(data[at + 8:at + 12], 'little')
+    s.send(data[at + 16:at + 16 + caplen])
+    at += 16 + caplen
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='needs root for network namespaces and capture')
+def test_default_filter_takes_every_tunnel_in(dnsprobe, dnsprobe_bin, tmp_path):
+    """The frames of every tunnel capture, sent on a veth pair between two namespaces, reach a
+    live capture with the default libpcap filter (which drops what is not DNS in the kernel):
+    the records and the malformed/not-DNS counts are those of replaying the same files."""
+    tag = 'dpf' + uuid.uuid4().hex[:6]
+    srv, cli = tag + '-srv', tag + '-cli'
+    sh('ip', 'netns', 'add', srv)
+    sh('ip', 'netns', 'add', cli)
+    try:
+        sh('ip', 'link', 'add', tag + '-s', 'netns', srv, 'type', 'veth', 'peer', 'name',
+           tag + '-c', 'netns', cli)
+        for ns, dev in ((srv, tag + '-s'), (cli, tag + '-c')):
+            sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw',
+               'net.ipv6.conf.all.disable_ipv6=1')
+            sh('ip', '-n', ns, 'link', 'set', dev, 'up')
+        files = sorted(TUNNELS.glob('*.pcap'))
+        out, summary = tmp_path / 'live.json', tmp_path / 'live-summary.json'
+        cap = Capture(['ip', 'netns', 'exec', srv, dnsprobe_bin, 'capture', '-i', tag + '-s',
+                       '-o', out, '--summary-json', summary])
+        cap.wait_ready()
+        for path in files:
+            sh('ip', 'netns', 'exec', cli, '/usr/bin/python3', '-c', SEND_FRAMES, tag + '-c',
+               path)
+        cap.stop(signal.SIGINT)
+        cap.check_clean()
+    finally:
+        for ns in (srv, cli):
+            subprocess.run(['ip', 'netns', 'del', ns], capture_output=True, timeout=60)
+    replayed = dnsprobe.replay(files)
+    replayed.check_clean()
+    strip = lambda r: {k: v for k, v in r.items() if k != '@timestamp'}  # noqa: E731
+    assert [strip(r) for r in read_records(out)] == [strip(r) for r in replayed.records()]
+    live = json.loads(summary.read_text())
+    for key in ('records', 'not_dns', 'malformed', 'tcp'):
+        assert live[key] == replayed.summary[key], key
+    assert live['malformed_reasons'] == replayed.summary['malformed_reasons']
+    # The capture's fanout group asks the kernel to defragment (PACKET_FANOUT_FLAG_DEFRAG): the
+    # two outer fragments of fragments.pcap arrive as one datagram, the inner fragments (each in
+    # a whole VXLAN packet) as they are.
+    assert (live['packets'], live['ip_fragments']) == (replayed.summary['packets'] - 1,
+                                                       replayed.summary['ip_fragments'] - 2)
+    assert live['balanced'] is True

@@ -522,3 +522,16 @@ def test_default_filter_takes_every_tunnel_in(dnsprobe, dnsprobe_bin, tmp_path):
     assert (live['packets'], live['ip_fragments']) == (replayed.summary['packets'] - 1,
                                                        replayed.summary['ip_fragments'] - 2)
     assert live['balanced'] is True
+
+
+def test_outer_vlan_tag_is_kept(dnsprobe):
+    """The VXLAN packet whose outer frame carries 802.1Q tag 30 (tshark's vlan.id) is decoded,
+    and its record keeps the tag."""
+    tagged = [l for l in run_tshark(TUNNELS / 'vxlan.pcap', 'vlan', fields=FIELDS + ['vlan.id'])]
+    assert [(int(l['frame.number'][0]), l['vlan.id']) for l in tagged] == [(4, ['30'])]
+    run = dnsprobe.replay([TUNNELS / 'vxlan.pcap'])
+    run.check_clean()
+    record = run.records()[3]
+    assert record['dns']['question']['name'] == 'tagged.vxlan.example'
+    assert record['network']['vlan'] == {'id': 30}
+    assert all('vlan' not in r['network'] for i, r in enumerate(run.records()) if i != 3)

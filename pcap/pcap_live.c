@@ -146,26 +146,64 @@ static int append(char *out, size_t size, size_t *len, const char *text)
 }
 
 /* "udp port 53 or tcp port 53 or ... or (ip[6:2] & 0x3fff != 0) or ip6[6] = 44" */
-static int dns_expression(const struct port_set *dns_ports, char *out, size_t size)
+static int dns_expression(const struct port_set *dns_ports, char *out, size_t size, size_t *len)
 {
-	size_t len = 0;
-	out[0] = '\0';
 	for (unsigned port = 1; port < 65536; port++) {
 		if (!port_set_has(dns_ports, (uint16_t)port))
 			continue;
 		char term[48];
 		snprintf(term, sizeof(term), "udp port %u or tcp port %u or ", port, port);
-		if (append(out, size, &len, term) != 0)
+		if (append(out, size, len, term) != 0)
 			return -1;
 	}
-	return append(out, size, &len, "(ip[6:2] & 0x3fff != 0) or ip6[6] = 44");
+	return append(out, size, len, "(ip[6:2] & 0x3fff != 0) or ip6[6] = 44");
 }
 
-int pcap_live_default_filter(const struct port_set *dns_ports, bool with_vlan, char *out,
+static int udp_ports_expression(const struct port_set *ports, char *out, size_t size, size_t *len)
+{
+	for (unsigned port = 1; ports && port < 65536; port++) {
+		if (!port_set_has(ports, (uint16_t)port))
+			continue;
+		char term[32];
+		snprintf(term, sizeof(term), " or udp dst port %u", port);
+		if (append(out, size, len, term) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct pcap_live_filter_ports {
+	const struct port_set *dns;
+	const struct port_set *vxlan;
+	const struct port_set *geneve;
+};
+
+/* GRE (ERSPAN rides in it), IPv4 and IPv6 in IPv4 or IPv6, MPLS unicast and multicast. "mpls"
+ * is not used: it moves the offsets of what follows it in the expression. */
+static const char tunnel_terms[] = " or ip proto 47 or ip proto 4 or ip proto 41 or ip6 proto 47 "
+				   "or ip6 proto 4 or ip6 proto 41";
+static const char mpls_terms[] = " or ether proto 0x8847 or ether proto 0x8848";
+
+static int plain_expression(const struct pcap_live_filter_ports *ports, bool with_mpls, char *out,
+			    size_t size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	if (dns_expression(ports->dns, out, size, &len) != 0 ||
+	    udp_ports_expression(ports->vxlan, out, size, &len) != 0 ||
+	    udp_ports_expression(ports->geneve, out, size, &len) != 0 ||
+	    append(out, size, &len, tunnel_terms) != 0)
+		return -1;
+	return with_mpls ? append(out, size, &len, mpls_terms) : 0;
+}
+
+int pcap_live_default_filter(const struct port_set *dns_ports, const struct port_set *vxlan_ports,
+			     const struct port_set *geneve_ports, bool with_vlan, char *out,
 			     size_t size)
 {
+	const struct pcap_live_filter_ports ports = {dns_ports, vxlan_ports, geneve_ports};
 	char plain[MAX_FILTER_LEN];
-	if (dns_expression(dns_ports, plain, sizeof(plain)) != 0)
+	if (plain_expression(&ports, with_vlan, plain, sizeof(plain)) != 0)
 		return -1;
 	int n = with_vlan ? snprintf(out, size, "%s or (vlan and (%s))", plain, plain)
 			  : snprintf(out, size, "%s", plain);
@@ -220,12 +258,12 @@ static int set_filter(struct pcap_live *live, const struct pcap_live_options *o,
 		}
 	} else {
 		/* The VLAN form does not compile on link types without VLAN tags. */
-		if (pcap_live_default_filter(o->dns_ports, true, expression, sizeof(expression)) !=
-			0 ||
+		if (pcap_live_default_filter(o->dns_ports, o->vxlan_ports, o->geneve_ports, true,
+					     expression, sizeof(expression)) != 0 ||
 		    pcap_compile(live->handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) !=
 			0) {
-			if (pcap_live_default_filter(o->dns_ports, false, expression,
-						     sizeof(expression)) != 0 ||
+			if (pcap_live_default_filter(o->dns_ports, o->vxlan_ports, o->geneve_ports,
+						     false, expression, sizeof(expression)) != 0 ||
 			    pcap_compile(live->handle, &program, expression, 1,
 					 PCAP_NETMASK_UNKNOWN) != 0) {
 				snprintf(err, err_size,

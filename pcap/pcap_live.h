@@ -17,6 +17,8 @@ struct pcap_live_options {
 	bool promiscuous;
 	const char *filter; /* BPF expression; NULL builds the default from dns_ports */
 	const struct port_set *dns_ports;
+	const struct port_set *vxlan_ports; /* for the default filter; NULL: none */
+	const struct port_set *geneve_ports;
 	bool fanout;	  /* join a PACKET_FANOUT group hashed by flow */
 	int fanout_group; /* with fanout: PCAP_LIVE_NEW_FANOUT_GROUP, or the id of a group to join
 			   */
@@ -49,9 +51,11 @@ unsigned pcap_live_drain(struct capture *capture, struct worker *w);
 
 void pcap_live_wake(struct capture *capture);
 
-/* The filter used when none is given: the DNS ports over UDP and TCP, and IP fragments (their
- * later pieces carry no port), also inside one VLAN tag when with_vlan. */
-int pcap_live_default_filter(const struct port_set *dns_ports, bool with_vlan, char *out,
+/* The filter used when none is given: the DNS ports over UDP and TCP, IP fragments (their later
+ * pieces carry no port), and the tunnels DNS may come in: the VXLAN and Geneve ports (either may
+ * be NULL), GRE (and ERSPAN in it), IP-in-IP and MPLS; also inside one VLAN tag when with_vlan. */
+int pcap_live_default_filter(const struct port_set *dns_ports, const struct port_set *vxlan_ports,
+			     const struct port_set *geneve_ports, bool with_vlan, char *out,
 			     size_t size);
 
 #endif

@@ -19,6 +19,7 @@
 #include "signals.h"
 #include "sink_options.h"
 #include "stats_report.h"
+#include "tunnel_options.h"
 #include "worker.h"
 
 #ifdef HAVE_DPDK
@@ -237,6 +238,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, char **arg
 		fputs(sink_options_help, stdout);
 		fputs(stats_report_help, stdout);
 		fputs(reassembly_options_help, stdout);
+		fputs(tunnel_options_help, stdout);
 		fputs(capture_usage_tail, stdout);
 		exit(0);
 	default:
@@ -262,6 +264,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    SINK_LONG_OPTIONS,
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
+	    TUNNEL_LONG_OPTIONS,
 	    {"user", required_argument, NULL, OPT_USER},
 	    {"interface", required_argument, NULL, 'i'},
 	    {"port", required_argument, NULL, OPT_PORT},
@@ -301,6 +304,8 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 			handled = stats_options_handle(&o->stats, c, optarg);
 		if (handled == 0)
 			handled = reassembly_options_handle(&o->worker, c, optarg);
+		if (handled == 0)
+			handled = tunnel_options_handle(&o->worker, c, optarg);
 		if (handled == 1)
 			continue;
 		if (handled != 0)
@@ -379,6 +384,8 @@ static void close_captures(struct capture *captures, unsigned count)
 static int open_pcap_handles(const struct capture_options *o, struct capture *captures,
 			     int *fanout_group, char *err, size_t err_size)
 {
+	struct port_set vxlan, geneve;
+	tunnel_options_ports(&o->worker, &vxlan, &geneve);
 	struct pcap_live_options live = {
 	    .interface = o->interface,
 	    .buffer_mib = o->buffer_mib,
@@ -386,6 +393,8 @@ static int open_pcap_handles(const struct capture_options *o, struct capture *ca
 	    .promiscuous = o->promiscuous,
 	    .filter = o->filter,
 	    .dns_ports = &o->worker.dns_ports,
+	    .vxlan_ports = &vxlan,
+	    .geneve_ports = &geneve,
 	    .fanout = true,
 	    .fanout_group = PCAP_LIVE_NEW_FANOUT_GROUP,
 	};

@@ -13,6 +13,8 @@ static const char *const malformed_names[MALFORMED_REASON_COUNT] = {
     [MALFORMED_UDP_BAD_LENGTH] = "udp_bad_length",
     [MALFORMED_DNS_TOO_SHORT] = "dns_too_short",
     [MALFORMED_RECORD_TOO_LARGE] = "record_too_large",
+    [MALFORMED_TUNNEL_TRUNCATED] = "tunnel_truncated",
+    [MALFORMED_TUNNEL_TOO_DEEP] = "tunnel_too_deep",
 };
 
 static const char *const abandon_names[ABANDON_REASON_COUNT] = {

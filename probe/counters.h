@@ -16,6 +16,8 @@ enum malformed_reason {
 	MALFORMED_UDP_BAD_LENGTH,
 	MALFORMED_DNS_TOO_SHORT,
 	MALFORMED_RECORD_TOO_LARGE,
+	MALFORMED_TUNNEL_TRUNCATED, /* a tunnel header or the frame inside it cut short */
+	MALFORMED_TUNNEL_TOO_DEEP,  /* tunnels nested more than DECODE_MAX_TUNNELS deep */
 	MALFORMED_REASON_COUNT
 };
 

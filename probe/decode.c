@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "decode_internal.h"
 
 #define ETHERTYPE_IPV4	 0x0800
 #define ETHERTYPE_IPV6	 0x86dd
@@ -12,12 +13,17 @@
 #define ETHERTYPE_QINQ	 0x88a8
 #define ETHERTYPE_QINQ_1 0x9100
 #define ETHERTYPE_PPPOE	 0x8864
+#define ETHERTYPE_MPLS	 0x8847
+#define ETHERTYPE_MPLS_M 0x8848
+#define IPPROTO_IPIP	 4
+#define IPPROTO_IPV6_IN	 41
+#define IPPROTO_GRE	 47
 #define PPP_IPV4	 0x0021
 #define PPP_IPV6	 0x0057
 #define MAX_VLAN_TAGS	 8
 #define MAX_IPV6_EXT	 8
 
-enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6 };
+enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6, L3_MPLS };
 
 void port_set_add(struct port_set *set, uint16_t port)
 {
@@ -44,10 +50,61 @@ bool decode_link_type_supported(int link_type)
 	}
 }
 
+static const char *const tunnel_names[] = {
+    [TUNNEL_NONE] = "none", [TUNNEL_VXLAN] = "vxlan",	[TUNNEL_GENEVE] = "geneve",
+    [TUNNEL_GRE] = "gre",   [TUNNEL_ERSPAN] = "erspan", [TUNNEL_MPLS] = "mpls",
+    [TUNNEL_IPIP] = "ipip",
+};
+
+const char *tunnel_type_name(enum tunnel_type type)
+{
+	return type <= TUNNEL_IPIP ? tunnel_names[type] : "unknown";
+}
+
 static enum decode_result malformed(struct packet_info *out, enum malformed_reason reason)
 {
 	out->malformed = reason;
 	return DECODE_MALFORMED;
+}
+
+enum decode_result decode_malformed(struct packet_info *out, enum malformed_reason reason)
+{
+	return malformed(out, reason);
+}
+
+/* Where ptr is in the frame, when it is in it. */
+static bool frame_offset(const struct packet_info *out, const uint8_t *ptr, uint32_t *offset)
+{
+	uintptr_t start = (uintptr_t)out->frame, at = (uintptr_t)ptr;
+	if (!out->frame || at < start || at - start > out->frame_len)
+		return false;
+	*offset = (uint32_t)(at - start);
+	return true;
+}
+
+bool tunnel_enter(struct packet_info *out, enum tunnel_type type, bool has_id, uint32_t id,
+		  bool over_ip, const uint8_t *l4, enum hop_l4 l4_kind)
+{
+	if (out->tunnel_depth == DECODE_MAX_TUNNELS)
+		return false;
+	if (out->tunnel_depth == 0) {
+		out->tunnel_type = (uint8_t)type;
+		out->tunnel_has_id = has_id;
+		out->tunnel_id = id;
+		out->tunnel_has_endpoints = over_ip;
+		if (over_ip) {
+			memcpy(out->tunnel_src, out->src_addr, 16);
+			memcpy(out->tunnel_dst, out->dst_addr, 16);
+		}
+	}
+	struct tunnel_hop *hop = &out->hops[out->tunnel_depth++];
+	hop->ip_version = over_ip ? out->ip_version : 0;
+	hop->ip_offset = out->l3_offset;
+	hop->l4_kind = (uint8_t)l4_kind;
+	hop->l4_offset = 0;
+	if (l4_kind != HOP_L4_NONE && !frame_offset(out, l4, &hop->l4_offset))
+		out->hops_in_frame = false;
+	return true;
 }
 
 static enum l3_kind l3_from_ethertype(uint16_t ethertype)
@@ -56,6 +113,8 @@ static enum l3_kind l3_from_ethertype(uint16_t ethertype)
 		return L3_IPV4;
 	if (ethertype == ETHERTYPE_IPV6)
 		return L3_IPV6;
+	if (ethertype == ETHERTYPE_MPLS || ethertype == ETHERTYPE_MPLS_M)
+		return L3_MPLS;
 	return L3_NONE;
 }
 
@@ -292,16 +351,10 @@ static bool on_dns_port(const struct port_set *ports, const struct packet_info *
 	return port_set_has(ports, p->src_port) || port_set_has(ports, p->dst_port);
 }
 
-static enum decode_result decode_udp(const uint8_t *l4, size_t len, const struct port_set *ports,
-				     struct packet_info *out)
+/* The UDP payload as the length field bounds it; MALFORMED when that length is wrong. */
+static enum decode_result udp_payload(const uint8_t *l4, size_t len, struct packet_info *out,
+				      const uint8_t **payload, size_t *payload_len)
 {
-	if (len < 8)
-		return malformed(out, out->truncated ? MALFORMED_L4_TRUNCATED
-						     : MALFORMED_UDP_BAD_LENGTH);
-	out->src_port = bytes_be16(l4);
-	out->dst_port = bytes_be16(l4 + 2);
-	if (!on_dns_port(ports, out))
-		return DECODE_NOT_DNS;
 	size_t udp_len = bytes_be16(l4 + 4);
 	if (udp_len == 0 && out->ip_version == 6)
 		udp_len = len; /* jumbogram: the length lives in a hop-by-hop option */
@@ -312,9 +365,42 @@ static enum decode_result decode_udp(const uint8_t *l4, size_t len, const struct
 			return malformed(out, MALFORMED_UDP_BAD_LENGTH);
 		udp_len = len;
 	}
-	out->payload = l4 + 8;
-	out->payload_len = udp_len - 8;
+	*payload = l4 + 8;
+	*payload_len = udp_len - 8;
 	return DECODE_UDP;
+}
+
+/* A UDP tunnel is recognised by its destination port, as RFC 7348 and RFC 8926 assign it. */
+static enum decode_result decode_udp_tunnel(const uint8_t *l4, size_t len,
+					    const struct decode_ports *ports,
+					    struct packet_info *out, bool vxlan)
+{
+	const uint8_t *payload;
+	size_t payload_len;
+	enum decode_result result = udp_payload(l4, len, out, &payload, &payload_len);
+	if (result != DECODE_UDP)
+		return result;
+	if (vxlan)
+		return tunnel_vxlan(payload, payload_len, ports, out, l4);
+	return tunnel_geneve(payload, payload_len, ports, out, l4);
+}
+
+static enum decode_result decode_udp(const uint8_t *l4, size_t len,
+				     const struct decode_ports *ports, struct packet_info *out)
+{
+	if (len < 8)
+		return malformed(out, out->truncated ? MALFORMED_L4_TRUNCATED
+						     : MALFORMED_UDP_BAD_LENGTH);
+	out->src_port = bytes_be16(l4);
+	out->dst_port = bytes_be16(l4 + 2);
+	if (!on_dns_port(&ports->dns, out)) {
+		if (port_set_has(&ports->vxlan, out->dst_port))
+			return decode_udp_tunnel(l4, len, ports, out, true);
+		if (port_set_has(&ports->geneve, out->dst_port))
+			return decode_udp_tunnel(l4, len, ports, out, false);
+		return DECODE_NOT_DNS;
+	}
+	return udp_payload(l4, len, out, &out->payload, &out->payload_len);
 }
 
 static enum decode_result decode_tcp(const uint8_t *l4, size_t len, const struct port_set *ports,
@@ -336,40 +422,114 @@ static enum decode_result decode_tcp(const uint8_t *l4, size_t len, const struct
 	return DECODE_TCP;
 }
 
-enum decode_result decode_transport(const uint8_t *l4, size_t len, const struct port_set *dns_ports,
+static enum decode_result transport(const uint8_t *l4, size_t len, const struct decode_ports *ports,
 				    struct packet_info *out)
 {
-	if (out->ip_protocol == 17)
-		return decode_udp(l4, len, dns_ports, out);
-	if (out->ip_protocol == 6)
-		return decode_tcp(l4, len, dns_ports, out);
-	return DECODE_NOT_DNS;
+	switch (out->ip_protocol) {
+	case 17:
+		return decode_udp(l4, len, ports, out);
+	case 6:
+		return decode_tcp(l4, len, &ports->dns, out);
+	case IPPROTO_GRE:
+		return tunnel_gre(l4, len, ports, out);
+	case IPPROTO_IPIP:
+		return tunnel_ipip(4, l4, len, ports, out);
+	case IPPROTO_IPV6_IN:
+		return tunnel_ipip(6, l4, len, ports, out);
+	default:
+		return DECODE_NOT_DNS;
+	}
 }
 
-enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
-				const struct port_set *dns_ports, struct packet_info *out)
+enum decode_result decode_ip(int version, const uint8_t *ip, size_t len,
+			     const struct decode_ports *ports, struct packet_info *out)
 {
-	memset(out, 0, offsetof(struct packet_info, payload));
-	out->payload = NULL;
-	out->payload_len = 0;
-	out->malformed = MALFORMED_NONE;
+	if (version == 0)
+		version = len ? ip[0] >> 4 : 0;
+	uint32_t offset;
+	if (frame_offset(out, ip, &offset) && offset <= UINT16_MAX)
+		out->l3_offset = (uint16_t)offset;
+	else
+		out->hops_in_frame = false;
+	const uint8_t *l4 = NULL;
+	size_t l4_len = 0;
+	enum decode_result result;
+	if (version == 4)
+		result = decode_ipv4(ip, len, &l4, &l4_len, out);
+	else if (version == 6)
+		result = decode_ipv6(ip, len, &l4, &l4_len, out);
+	else
+		return len ? DECODE_NOT_DNS : malformed(out, MALFORMED_IP_TRUNCATED);
+	if (result != DECODE_UDP)
+		return result;
+	return transport(l4, l4_len, ports, out);
+}
 
+static enum decode_result decode_link(int link_type, const uint8_t *frame, size_t len,
+				      const struct decode_ports *ports, struct packet_info *out)
+{
 	size_t offset;
 	enum l3_kind l3;
 	enum decode_result result = skip_link(link_type, frame, len, &offset, &l3, out);
 	if (result != DECODE_UDP)
 		return result;
-	if (l3 == L3_NONE)
+	switch (l3) {
+	case L3_IPV4:
+		return decode_ip(4, frame + offset, len - offset, ports, out);
+	case L3_IPV6:
+		return decode_ip(6, frame + offset, len - offset, ports, out);
+	case L3_MPLS:
+		return tunnel_mpls(frame + offset, len - offset, ports, out);
+	default:
 		return DECODE_NOT_DNS;
-	out->l3_offset = (uint16_t)offset;
+	}
+}
 
-	const uint8_t *l4 = NULL;
-	size_t l4_len = 0;
-	if (l3 == L3_IPV4)
-		result = decode_ipv4(frame + offset, len - offset, &l4, &l4_len, out);
-	else
-		result = decode_ipv6(frame + offset, len - offset, &l4, &l4_len, out);
-	if (result != DECODE_UDP)
+enum decode_result decode_ethernet(const uint8_t *frame, size_t len,
+				   const struct decode_ports *ports, struct packet_info *out)
+{
+	return decode_link(LINK_ETHERNET, frame, len, ports, out);
+}
+
+enum decode_result decode_ppp(const uint8_t *frame, size_t len, const struct decode_ports *ports,
+			      struct packet_info *out)
+{
+	return decode_link(LINK_PPP, frame, len, ports, out);
+}
+
+/* Inside a tunnel, a frame cut short is the tunnel's: its own reason. */
+static enum decode_result finish(enum decode_result result, struct packet_info *out)
+{
+	if (result != DECODE_MALFORMED || out->tunnel_depth == 0)
 		return result;
-	return decode_transport(l4, l4_len, dns_ports, out);
+	switch (out->malformed) {
+	case MALFORMED_LINK_TRUNCATED:
+	case MALFORMED_IP_TRUNCATED:
+	case MALFORMED_IPV6_EXT_TRUNCATED:
+	case MALFORMED_L4_TRUNCATED:
+		out->malformed = MALFORMED_TUNNEL_TRUNCATED;
+		break;
+	default:
+		break;
+	}
+	return result;
+}
+
+enum decode_result decode_transport(const uint8_t *l4, size_t len, const struct decode_ports *ports,
+				    struct packet_info *out)
+{
+	return finish(transport(l4, len, ports, out), out);
+}
+
+enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
+				const struct decode_ports *ports, struct packet_info *out)
+{
+	memset(out, 0, offsetof(struct packet_info, payload));
+	out->payload = NULL;
+	out->payload_len = 0;
+	out->malformed = MALFORMED_NONE;
+	out->frame = frame;
+	out->frame_len = len;
+	out->hops_in_frame = true;
+	return finish(decode_link(link_type, frame, len, ports, out), out);
 }

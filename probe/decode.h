@@ -35,6 +35,32 @@ enum decode_result {
 };
 
 #define DECODE_MAX_VLANS 2
+/* Tunnels decapsulated inside one another, at most; one more is MALFORMED_TUNNEL_TOO_DEEP. */
+#define DECODE_MAX_TUNNELS 4
+
+/* The tunnel kinds of dnsprobe.tunnel.type (probe/tunnel_*.c). */
+enum tunnel_type {
+	TUNNEL_NONE,
+	TUNNEL_VXLAN,
+	TUNNEL_GENEVE,
+	TUNNEL_GRE,
+	TUNNEL_ERSPAN,
+	TUNNEL_MPLS,
+	TUNNEL_IPIP,
+};
+
+const char *tunnel_type_name(enum tunnel_type type);
+
+/* The headers with a length or checksum around an inner packet, as offsets in the frame, so that
+ * raw_packet.c can rebuild a tunnelled packet; l4_kind says what is at l4_offset. */
+enum hop_l4 { HOP_L4_NONE, HOP_L4_UDP, HOP_L4_GRE };
+
+struct tunnel_hop {
+	uint32_t ip_offset; /* the IP header that carries the tunnel */
+	uint32_t l4_offset; /* its UDP or GRE header */
+	uint8_t ip_version; /* 0: the tunnel is not carried by IP (MPLS over Ethernet) */
+	uint8_t l4_kind;
+};
 
 struct packet_info {
 	uint8_t ip_version; /* 4 or 6 */
@@ -47,6 +73,18 @@ struct packet_info {
 	uint16_t vlan_ids[DECODE_MAX_VLANS];
 	bool truncated;	    /* the capture holds fewer bytes than the headers say */
 	uint16_t l3_offset; /* where the IP header starts in the frame: the link header's length */
+	/* Tunnels: the outermost one the packet came through (dnsprobe.tunnel), and the hops of
+	 * every one, outer first. hops_in_frame is false when the inner headers are not at their
+	 * offsets in the frame (they came out of a reassembled datagram). */
+	uint8_t tunnel_depth;
+	uint8_t tunnel_type; /* enum tunnel_type */
+	bool tunnel_has_id;
+	bool tunnel_has_endpoints;
+	uint32_t tunnel_id;
+	uint8_t tunnel_src[16]; /* outer IP endpoints of the outermost tunnel, IPv4-mapped */
+	uint8_t tunnel_dst[16];
+	bool hops_in_frame;
+	struct tunnel_hop hops[DECODE_MAX_TUNNELS];
 	/* For DECODE_FRAGMENT: the fragment's place in its datagram; payload is its data. */
 	uint32_t fragment_id;
 	uint32_t fragment_offset; /* bytes */
@@ -57,6 +95,8 @@ struct packet_info {
 	const uint8_t *payload;
 	size_t payload_len;
 	enum malformed_reason malformed;
+	const uint8_t *frame; /* the frame the offsets above count from; NULL when there is none */
+	size_t frame_len;
 };
 
 /* The set of transport ports on which DNS is expected. */
@@ -71,12 +111,25 @@ static inline bool port_set_has(const struct port_set *set, uint16_t port)
 	return set->bits[port >> 3] & (1u << (port & 7));
 }
 
+/* The ports that mean DNS, VXLAN (RFC 7348) and Geneve (RFC 8926). */
+struct decode_ports {
+	struct port_set dns;
+	struct port_set vxlan;
+	struct port_set geneve;
+};
+
+#define VXLAN_STANDARD_PORT  4789
+#define GENEVE_STANDARD_PORT 6081
+
 /* Decodes the transport header of a reassembled datagram whose addresses and protocol are
- * already in out; payload is set as by decode_frame. */
-enum decode_result decode_transport(const uint8_t *l4, size_t len, const struct port_set *dns_ports,
+ * already in out; payload is set as by decode_frame. A tunnel inside it is decapsulated; its
+ * inner headers are then not in the frame (hops_in_frame false). */
+enum decode_result decode_transport(const uint8_t *l4, size_t len, const struct decode_ports *ports,
 				    struct packet_info *out);
 
+/* Decodes a frame down to its DNS payload, decapsulating tunnels on the way: out then describes
+ * the innermost packet, and its tunnel fields the way it came. */
 enum decode_result decode_frame(int link_type, const uint8_t *frame, size_t len,
-				const struct port_set *dns_ports, struct packet_info *out);
+				const struct decode_ports *ports, struct packet_info *out);
 
 #endif

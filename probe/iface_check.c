@@ -565,6 +565,39 @@ static void check_capture_buffer(const struct iface_check_options *o, struct che
 			 o->target, o->workers, available_mib / 4 / o->workers);
 }
 
+/* Mirrored traffic arrives in tunnels, whose outer headers make each packet longer than the one
+ * it carries: VXLAN over IPv4 adds 50 bytes (outer IPv4 20, UDP 8, VXLAN 8, inner Ethernet 14),
+ * over IPv6 70, Geneve as much plus its options, ERSPAN III up to 62. A frame longer than the
+ * interface's MTU is dropped or cut by the NIC, so 1600 leaves room for a 1500-byte packet in
+ * any of them. */
+#define TUNNEL_MTU	    1600
+#define VXLAN_IPV4_OVERHEAD 50
+
+static void check_tunnels(struct iface *iface, struct check_report *report)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface->name);
+	static const char filter[] = "the default filter takes in DNS in VXLAN (UDP 4789 and "
+				     "--vxlan-port), Geneve (UDP 6081 "
+				     "and --geneve-port), GRE and ERSPAN, IP-in-IP and MPLS";
+	if (ioctl(iface->fd, SIOCGIFMTU, &ifr) != 0) {
+		add_result(report, CHECK_OK, "tunnels", "%s; MTU unknown", filter);
+		return;
+	}
+	int mtu = ifr.ifr_mtu;
+	struct check_result *r = add_result(
+	    report, mtu < TUNNEL_MTU ? CHECK_WARN : CHECK_OK, "tunnels",
+	    "%s; MTU %d carries mirrored packets of up to %d bytes in VXLAN over IPv4%s", filter,
+	    mtu, mtu - VXLAN_IPV4_OVERHEAD,
+	    mtu < TUNNEL_MTU ? " (a 1500-byte packet needs 1600 with any tunnel): mirror sources "
+			       "cut or drop larger ones"
+			     : "");
+	if (mtu < TUNNEL_MTU)
+		snprintf(r->fix, sizeof(r->fix), "ip link set dev %s mtu %d", iface->name,
+			 TUNNEL_MTU);
+}
+
 /* --- DPDK readiness --- */
 
 struct hugepages {
@@ -800,6 +833,7 @@ void iface_check_run(const struct iface_check_options *o, struct check_report *r
 		check_rx_ring(&iface, report);
 		check_channels(&iface, report);
 		check_capture_buffer(o, report);
+		check_tunnels(&iface, report);
 		char pci[32] = "";
 		iface_pci_address(o->target, pci, sizeof(pci));
 		check_dpdk(o->target, pci, o->dpdk, report);

@@ -89,9 +89,79 @@ static uint16_t transport_checksum(const struct packet_info *p, const uint8_t *l
 	return sum == 0 && p->ip_protocol != IPPROTO_NUM_TCP ? 0xffff : sum;
 }
 
+#define IPPROTO_NUM_UDP	  17
+#define GRE_FLAG_CHECKSUM 0x80
+
+/* The UDP checksum of a tunnel hop, over the pseudo-header of the IP header that carries it. */
+static uint16_t hop_udp_checksum(const uint8_t *ip, int version, const uint8_t *udp, size_t len)
+{
+	uint8_t pseudo[40];
+	size_t pseudo_len;
+	if (version == 4) {
+		memcpy(pseudo, ip + 12, 8);
+		pseudo[8] = 0;
+		pseudo[9] = IPPROTO_NUM_UDP;
+		put_be16(pseudo + 10, (uint32_t)len);
+		pseudo_len = 12;
+	} else {
+		memcpy(pseudo, ip + 8, 32);
+		put_be32(pseudo + 32, (uint32_t)len);
+		memset(pseudo + 36, 0, 3);
+		pseudo[39] = IPPROTO_NUM_UDP;
+		pseudo_len = 40;
+	}
+	uint16_t sum = fold(sum_words(sum_words(0, pseudo, pseudo_len), udp, len));
+	return sum == 0 ? 0xffff : sum;
+}
+
+/* The packet in out (len bytes) is inside the first count hops of p: sets their length fields
+ * and checksums to fit it, innermost first, as each outer checksum covers what is inside. */
+static void patch_hops(uint8_t *out, size_t len, const struct packet_info *p, int count)
+{
+	for (int i = count - 1; i >= 0; i--) {
+		const struct tunnel_hop *h = &p->hops[i];
+		uint8_t *ip = out + h->ip_offset;
+		if (h->l4_kind == HOP_L4_UDP) {
+			uint8_t *udp = out + h->l4_offset;
+			size_t udp_len = len - h->l4_offset;
+			put_be16(udp + 4, (uint32_t)udp_len);
+			put_be16(udp + 6, 0);
+			put_be16(udp + 6, hop_udp_checksum(ip, h->ip_version, udp, udp_len));
+		} else if (h->l4_kind == HOP_L4_GRE && (out[h->l4_offset] & GRE_FLAG_CHECKSUM)) {
+			uint8_t *gre = out + h->l4_offset;
+			put_be16(gre + 4, 0);
+			put_be16(gre + 4, fold(sum_words(0, gre, len - h->l4_offset)));
+		}
+		if (h->ip_version == 4) {
+			put_be16(ip + 2, (uint32_t)(len - h->ip_offset));
+			put_be16(ip + 10, 0);
+			put_be16(ip + 10, fold(sum_words(0, ip, (size_t)(ip[0] & 0x0f) * 4)));
+		} else if (h->ip_version == 6) {
+			put_be16(ip + 4, (uint32_t)(len - h->ip_offset - IPV6_HEADER_LEN));
+		}
+	}
+}
+
+/* Every hop lies before the inner packet, in the prefix that is copied. */
+static bool hops_fit(const struct packet_info *p, int count, size_t prefix)
+{
+	for (int i = 0; i < count; i++) {
+		const struct tunnel_hop *h = &p->hops[i];
+		size_t ip_need = h->ip_version == 6 ? IPV6_HEADER_LEN : IPV4_HEADER_LEN;
+		if (h->ip_version && h->ip_offset + ip_need > prefix)
+			return false;
+		if (h->l4_kind != HOP_L4_NONE && h->l4_offset + 8 > prefix)
+			return false;
+	}
+	return true;
+}
+
 size_t raw_packet_rebuild(uint8_t *out, size_t out_size, const uint8_t *frame, size_t caplen,
 			  const struct packet_info *p, const uint8_t *dns, size_t dns_len)
 {
+	if (p->tunnel_depth > 0 &&
+	    (!p->hops_in_frame || !hops_fit(p, p->tunnel_depth, p->l3_offset)))
+		return 0;
 	bool tcp = p->ip_protocol == IPPROTO_NUM_TCP;
 	size_t ip_len = p->ip_version == 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
 	size_t transport_len = tcp ? TCP_HEADER_LEN + 2 : UDP_HEADER_LEN;
@@ -116,5 +186,26 @@ size_t raw_packet_rebuild(uint8_t *out, size_t out_size, const uint8_t *frame, s
 	}
 	memcpy(l4 + transport_len, dns, dns_len);
 	put_be16(l4 + (tcp ? 16 : 6), transport_checksum(p, l4, l4_len));
-	return p->l3_offset + ip_len + l4_len;
+	size_t len = p->l3_offset + ip_len + l4_len;
+	patch_hops(out, len, p, p->tunnel_depth);
+	return len;
+}
+
+size_t raw_packet_rebuild_datagram(uint8_t *out, size_t out_size, const uint8_t *frame,
+				   size_t caplen, const struct packet_info *p, const uint8_t *l4,
+				   size_t l4_len)
+{
+	size_t ip_len = p->ip_version == 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+	if (p->l3_offset > caplen || l4_len > 65535 - IPV6_HEADER_LEN ||
+	    out_size < p->l3_offset + ip_len + l4_len)
+		return 0;
+	if (p->tunnel_depth > 0 &&
+	    (!p->hops_in_frame || !hops_fit(p, p->tunnel_depth, p->l3_offset)))
+		return 0;
+	memcpy(out, frame, p->l3_offset);
+	uint8_t *ip = out + p->l3_offset;
+	memcpy(ip + write_ip_header(ip, p, l4_len), l4, l4_len);
+	size_t len = p->l3_offset + ip_len + l4_len;
+	patch_hops(out, len, p, p->tunnel_depth);
+	return len;
 }

@@ -228,6 +228,25 @@ static char *put_edns(char *p, const struct dns_message *m)
 	return p;
 }
 
+/* How the packet came, when it came through a tunnel: the outermost one. */
+static char *put_tunnel(char *p, const struct packet_info *packet)
+{
+	p = PUT(p, ",\"tunnel\":{\"type\":");
+	p = put_mnemonic(p, tunnel_type_name((enum tunnel_type)packet->tunnel_type));
+	if (packet->tunnel_has_id) {
+		p = PUT(p, ",\"id\":");
+		p = json_put_uint(p, packet->tunnel_id);
+	}
+	if (packet->tunnel_has_endpoints) {
+		p = PUT(p, ",\"source\":");
+		p = put_address(p, packet->tunnel_src);
+		p = PUT(p, ",\"destination\":");
+		p = put_address(p, packet->tunnel_dst);
+	}
+	*p++ = '}';
+	return p;
+}
+
 static char *put_dnsprobe(char *p, const struct dns_record *r)
 {
 	const struct dns_message *m = r->message;
@@ -258,6 +277,8 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 		p = PUT(p, ",\"malformed\":");
 		p = put_plain(p, m->malformed, strnlen(m->malformed, REASON_MAX));
 	}
+	if (r->packet->tunnel_depth > 0)
+		p = put_tunnel(p, r->packet);
 	return PUT(p, "}}");
 }
 

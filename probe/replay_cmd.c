@@ -23,6 +23,7 @@
 #include "sink.h"
 #include "sink_options.h"
 #include "stats_report.h"
+#include "tunnel_options.h"
 #include "worker.h"
 
 #define PACE_MIN_SLEEP_NS  1000000LL   /* sleep only when a record is due later than this */
@@ -94,6 +95,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    SINK_LONG_OPTIONS,
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
+	    TUNNEL_LONG_OPTIONS,
 	    {"dns-port", required_argument, NULL, 'p'},
 	    {"speed", required_argument, NULL, OPT_SPEED},
 	    {"loop", required_argument, NULL, OPT_LOOP},
@@ -123,6 +125,11 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 		if (handled != 0)
 			return handled;
 		handled = reassembly_options_handle(&o->worker, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
+		handled = tunnel_options_handle(&o->worker, c, optarg);
 		if (handled == 1)
 			continue;
 		if (handled != 0)
@@ -160,6 +167,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			fputs(sink_options_help, stdout);
 			fputs(stats_report_help, stdout);
 			fputs(reassembly_options_help, stdout);
+			fputs(tunnel_options_help, stdout);
 			fputs(replay_usage_tail, stdout);
 			exit(0);
 		default:

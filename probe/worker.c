@@ -23,6 +23,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop time needs a lock-free ato
 
 struct worker {
 	const struct worker_config *config;
+	struct decode_ports ports;
 	struct sink *sink;
 	struct counters counters;
 	struct dns_parser *parser;
@@ -30,6 +31,10 @@ struct worker {
 	struct ip_reassembly *fragments;
 	struct tcp_reassembly *streams;
 	int64_t last_ts_ns;
+	/* While a reassembled datagram that carried a tunnel is dispatched: it, for raw values. */
+	const struct packet_info *datagram;
+	const uint8_t *datagram_l4;
+	size_t datagram_len;
 	struct timestamp_cache timestamps;
 	char *value;
 	void (*wait_hook)(void *ctx);
@@ -44,6 +49,11 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 		return NULL;
 	w->config = config;
 	w->sink = sink;
+	w->ports.dns = config->dns_ports;
+	w->ports.vxlan = config->vxlan_ports;
+	w->ports.geneve = config->geneve_ports;
+	port_set_add(&w->ports.vxlan, VXLAN_STANDARD_PORT);
+	port_set_add(&w->ports.geneve, GENEVE_STANDARD_PORT);
 	w->parser = dns_parser_new();
 	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
@@ -154,6 +164,13 @@ static bool inside_frame(const struct frame *frame, const uint8_t *data, size_t 
 	return at >= start && at - start <= frame->caplen && len <= frame->caplen - (at - start);
 }
 
+static bool inside_datagram(const struct worker *w, const uint8_t *data, size_t len)
+{
+	uintptr_t start = (uintptr_t)w->datagram_l4, at = (uintptr_t)data;
+	return at >= start && at - start <= w->datagram_len &&
+	       len <= w->datagram_len - (at - start);
+}
+
 /* The raw value: the frame as captured when the message lies in it, else (rebuilt from
  * fragments or from several TCP segments) one packet rebuilt around the whole message. */
 static bool raw_value(struct worker *w, const struct frame *frame, const struct packet_info *p,
@@ -164,8 +181,14 @@ static bool raw_value(struct worker *w, const struct frame *frame, const struct 
 		record->value_len = frame->caplen;
 		return true;
 	}
-	size_t len = raw_packet_rebuild((uint8_t *)w->value, VALUE_BUFFER_SIZE, frame->data,
-					frame->caplen, p, dns, dns_len);
+	size_t len;
+	if (w->datagram && inside_datagram(w, dns, dns_len))
+		len = raw_packet_rebuild_datagram((uint8_t *)w->value, VALUE_BUFFER_SIZE,
+						  frame->data, frame->caplen, w->datagram,
+						  w->datagram_l4, w->datagram_len);
+	else
+		len = raw_packet_rebuild((uint8_t *)w->value, VALUE_BUFFER_SIZE, frame->data,
+					 frame->caplen, p, dns, dns_len);
 	if (len == 0) {
 		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
 		return false;
@@ -252,12 +275,21 @@ static void dispatch(struct worker *w, const struct frame *frame, struct packet_
 static void handle_fragment(struct worker *w, const struct frame *frame, struct packet_info *p)
 {
 	w->counters.ip_fragments++;
+	w->datagram = NULL; /* a datagram inside one: the outer one's bytes are gone */
 	const uint8_t *l4;
 	size_t l4_len;
 	if (!ip_reassembly_add(w->fragments, p, frame->ts_ns, &l4, &l4_len))
 		return;
 	p->truncated = false;
-	dispatch(w, frame, p, decode_transport(l4, l4_len, &w->config->dns_ports, p));
+	struct packet_info datagram = *p;
+	enum decode_result result = decode_transport(l4, l4_len, &w->ports, p);
+	if (p->tunnel_depth > datagram.tunnel_depth) {
+		w->datagram = &datagram;
+		w->datagram_l4 = l4;
+		w->datagram_len = l4_len;
+	}
+	dispatch(w, frame, p, result);
+	w->datagram = NULL;
 }
 
 static void dispatch(struct worker *w, const struct frame *frame, struct packet_info *p,
@@ -293,7 +325,7 @@ void worker_packet(struct worker *w, int link_type, const struct frame *frame)
 	}
 	struct packet_info p;
 	enum decode_result result =
-	    decode_frame(link_type, frame->data, frame->caplen, &w->config->dns_ports, &p);
+	    decode_frame(link_type, frame->data, frame->caplen, &w->ports, &p);
 	dispatch(w, frame, &p, result);
 }
 

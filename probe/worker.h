@@ -31,6 +31,10 @@ enum key_format {
 
 struct worker_config {
 	struct port_set dns_ports;
+	/* UDP destination ports that mean VXLAN and Geneve; the standard ports (4789, 6081) are
+	 * always among them. */
+	struct port_set vxlan_ports;
+	struct port_set geneve_ports;
 	enum on_full on_full;
 	enum value_format value_format;
 	enum key_format key_format;

@@ -43,9 +43,9 @@ int main(int argc, char **argv)
 	if (!direct.parser || !ldns.parser || !direct.record || !ldns.record)
 		return 2;
 	dns_parser_use_ldns_only(ldns.parser, true);
-	struct port_set ports;
+	struct decode_ports ports;
 	memset(&ports, 0, sizeof(ports));
-	port_set_add(&ports, 53);
+	port_set_add(&ports.dns, 53);
 	unsigned long messages = 0, differ = 0;
 	for (int i = 1; i < argc; i++) {
 		char err[PCAP_ERRBUF_SIZE];

@@ -300,3 +300,19 @@ def test_usage_errors(dnsprobe_bin):
         assert proc.stdout == ''
         assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith('dnsprobe: '), (
             args, proc.stderr)
+
+
+def test_tunnels_line_warns_on_an_mtu_too_small_for_mirrored_packets(netns, dnsprobe_bin):
+    """Issue 15: check says the default filter takes tunnels in, and warns when the MTU (as `ip
+    link` reports it) leaves no room for a 1500-byte packet in VXLAN; its fix works."""
+    mtu = int(re.search(r'mtu (\d+)', netns.ip('link', 'show', netns.a).stdout).group(1))
+    assert mtu == 1500
+    status, detail, fix = check(netns, dnsprobe_bin, '-i', netns.a).results()['tunnels']
+    assert status == 'WARN', detail
+    for kind in ('VXLAN', 'Geneve', 'GRE', 'ERSPAN', 'IP-in-IP', 'MPLS', '4789', '6081'):
+        assert kind in detail
+    assert 'MTU 1500' in detail and '1450 bytes' in detail
+    netns.run(*shlex.split(fix))
+    assert 'mtu 1600' in netns.ip('link', 'show', netns.a).stdout
+    status, detail, fix = check(netns, dnsprobe_bin, '-i', netns.a).results()['tunnels']
+    assert status == 'OK' and fix is None and 'MTU 1600' in detail, detail

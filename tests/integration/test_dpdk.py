@@ -234,6 +234,22 @@ def test_net_pcap_one_queue_per_file_equals_replay_of_each_file(dpdk_bin, tmp_pa
         assert got == replay_lines(dpdk_bin, path, tmp_path), path.name
 
 
+def test_net_pcap_tunnel_captures_equal_replay(dpdk_bin, tmp_path):
+    """Issue 15: DNS in VXLAN, Geneve, GRE, ERSPAN, MPLS and IP-in-IP is decapsulated the same
+    through DPDK as by replay (itself checked against tshark in test_tunnels.py)."""
+    files = sorted((CAPTURES / 'tunnels').glob('*.pcap'))
+    assert files, 'no tunnel captures (scripts/make-tunnel-captures)'
+    expected = json.loads((CAPTURES / 'tunnels' / 'expected.json').read_text())['files']
+    r = capture_from_files(dpdk_bin, files, tmp_path / 'worker-{worker}.json')
+    r.check_clean()
+    for worker, path in enumerate(files):
+        got = (tmp_path / ('worker-%d.json' % worker)).read_bytes().splitlines()
+        want = replay_lines(dpdk_bin, path, tmp_path)
+        assert got == want, path.name
+        assert len(got) == expected[path.name]['counts']['records'], path.name
+        assert all(b'"tunnel":{' in line for line in got), path.name
+
+
 def test_split_by_symmetric_flow_hash_keeps_each_flow_on_one_worker(dpdk_bin, synthetic,
                                                                      tmp_path):
     parts = split_by_flow(synthetic, 3, tmp_path)

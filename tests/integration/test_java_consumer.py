@@ -139,4 +139,4 @@ def test_kafka_streams_counts_flows_joins_answers_and_places_keys(java_consumer,
              or t['query']['task'] != t['answer']['task']
              or t['query']['task'].split('_')[1] != str(t['partition'])]
     assert not apart, 'query and answer met in different partitions or tasks: %r' % apart[:4]
-    assert len(met) > 100, 'too few query/answer pairs to check (%d)' % len(met)
+    assert len(met) >= 20, 'too few query/answer pairs to check (%d)' % len(met)

@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
+#include "clock.h"
 #include "decode.h"
 #include "dpdk_eal.h"
 #include "dpdk_port.h"
@@ -45,13 +46,6 @@ struct dpdk_capture {
 	unsigned lane_count;
 	bool launched;
 };
-
-static int64_t wall_clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* net_pcap's timestamp: microseconds from libpcap's seconds, which it reads from the file's 32
  * unsigned bits as signed, so times from 2038 on come out negative. Read them as the file meant
@@ -90,7 +84,7 @@ static void handle_burst(struct dpdk_lane *dl, struct worker *w, struct rte_mbuf
 			    *RTE_MBUF_DYNFIELD(m, dl->timestamp_offset, rte_mbuf_timestamp_t *));
 		} else {
 			if (burst_ns == 0)
-				burst_ns = wall_clock_ns();
+				burst_ns = clock_ns(CLOCK_REALTIME);
 			frame.ts_ns = burst_ns;
 		}
 		worker_packet(w, LINK_ETHERNET, &frame);

@@ -14,6 +14,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "cache_line.h"
+#include "clock.h"
 
 #define METADATA_WAIT_MS 250
 /* "All brokers down" is reported once, after every broker failed its first connection attempt.
@@ -364,9 +365,7 @@ static int configure(rd_kafka_conf_t *conf, const struct kafka_sink_config *conf
 
 static int64_t monotonic_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 /* The cluster answered: 0 when we can write to the topic, 1 when it does not exist yet, or -1

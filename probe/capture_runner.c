@@ -10,12 +10,12 @@
 #include <time.h>
 
 #include "cache_line.h"
+#include "clock.h"
 #include "signals.h"
 #include "sink_shared_file.h"
 
 #define CONTROL_TICK_MS	   20
 #define PUBLISH_EVERY_NS   (20 * 1000000LL)
-#define NS_PER_SECOND	   1000000000LL
 #define NS_PER_MS	   1000000LL
 #define WORKER_PLACEHOLDER "{worker}"
 
@@ -46,13 +46,6 @@ struct runner {
 	unsigned lane_count;
 	struct lane lanes[];
 };
-
-static int64_t monotonic_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_SECOND + ts.tv_nsec;
-}
 
 void capture_drops_add(struct capture_drops *total, const struct capture_drops *part)
 {
@@ -210,7 +203,7 @@ static void lane_publish(struct lane *lane)
 static void lane_waiting(void *ctx)
 {
 	struct lane *lane = ctx;
-	int64_t now = monotonic_ns(CLOCK_MONOTONIC_COARSE);
+	int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (now >= lane->next_publish_ns) {
 		lane_publish(lane);
 		lane->next_publish_ns = now + PUBLISH_EVERY_NS;
@@ -223,11 +216,11 @@ void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
 		atomic_fetch_add(&lane->runner->budget, claimed - received);
 	worker_end_burst(lane->worker);
 	if (received > 0) {
-		lane->last_burst_ns = monotonic_ns(CLOCK_MONOTONIC);
+		lane->last_burst_ns = clock_ns(CLOCK_MONOTONIC);
 		if (lane->first_burst_ns == 0)
 			lane->first_burst_ns = lane->last_burst_ns;
 	}
-	int64_t now = monotonic_ns(CLOCK_MONOTONIC_COARSE);
+	int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (now >= lane->next_publish_ns) {
 		lane_publish(lane);
 		lane->next_publish_ns = now + PUBLISH_EVERY_NS;
@@ -292,25 +285,25 @@ static void sleep_ms(int ms)
 static void control_loop(struct runner *r, const struct runner_backend *backend)
 {
 	const struct runner_options *o = &r->options;
-	int64_t start = r->start_ns = monotonic_ns(CLOCK_MONOTONIC);
+	int64_t start = r->start_ns = clock_ns(CLOCK_MONOTONIC);
 	int64_t last_packet_seen = start;
 	uint64_t last_packets = 0;
 	int64_t next_interval = start + (int64_t)o->interval_ms * NS_PER_MS;
 	while (!signals_stop_requested() && !atomic_load(&r->failed)) {
 		sleep_ms(CONTROL_TICK_MS);
-		int64_t now = monotonic_ns(CLOCK_MONOTONIC);
+		int64_t now = clock_ns(CLOCK_MONOTONIC);
 		struct runner_totals t;
 		gather_published(r, &t);
-		t.elapsed_s = (double)(now - start) / NS_PER_SECOND;
+		t.elapsed_s = (double)(now - start) / CLOCK_NS_PER_SECOND;
 		if (o->count && t.counters.packets >= o->count)
 			return;
-		if (o->duration_s && now - start >= (int64_t)o->duration_s * NS_PER_SECOND)
+		if (o->duration_s && now - start >= (int64_t)o->duration_s * CLOCK_NS_PER_SECOND)
 			return;
 		if (t.counters.packets != last_packets) {
 			last_packets = t.counters.packets;
 			last_packet_seen = now;
-		} else if (o->idle_exit_s &&
-			   now - last_packet_seen >= (int64_t)o->idle_exit_s * NS_PER_SECOND) {
+		} else if (o->idle_exit_s && now - last_packet_seen >=
+						 (int64_t)o->idle_exit_s * CLOCK_NS_PER_SECOND) {
 			return;
 		}
 		if (o->on_interval && o->interval_ms && now >= next_interval) {
@@ -411,7 +404,7 @@ static void gather_final(struct runner *r, struct runner_totals *t)
 			last = lane->last_burst_ns;
 	}
 	add_shared_file(r, &t->sink);
-	t->receiving_s = (double)(last - first) / NS_PER_SECOND;
+	t->receiving_s = (double)(last - first) / CLOCK_NS_PER_SECOND;
 }
 
 /* Ends every output before the summary, so that it counts what is really written. */
@@ -477,7 +470,7 @@ int runner_run(struct runner *r, const struct runner_backend *backend)
 	struct runner_totals t;
 	gather_final(r, &t);
 	read_drops(backend, &t);
-	t.elapsed_s = (double)(monotonic_ns(CLOCK_MONOTONIC) - r->start_ns) / NS_PER_SECOND;
+	t.elapsed_s = (double)(clock_ns(CLOCK_MONOTONIC) - r->start_ns) / CLOCK_NS_PER_SECOND;
 	if (r->options.on_final)
 		r->options.on_final(r->options.interval_ctx, &t);
 	counters_print_summary(stderr, &t.counters, &t.sink);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pcap_live.h"
 
 #define KERNEL_COUNTS_EVERY_NS 1000000000LL
@@ -27,13 +28,6 @@ struct capture_threads {
 	unsigned count;
 	struct receive_thread threads[];
 };
-
-static int64_t coarse_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* At the end (final), what passed the filter and was neither dropped nor read is counted: the
  * kernel's received count includes its drops. */
@@ -59,7 +53,7 @@ static void *receive_loop(void *arg)
 	struct worker *w = lane_worker(t->lane);
 	int64_t next_counts = 0;
 	while (lane_running(t->lane)) {
-		int64_t now = coarse_now_ns();
+		int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
 		if (now >= next_counts) {
 			publish_kernel_counts(t, false);
 			next_counts = now + KERNEL_COUNTS_EVERY_NS;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cache_line.h"
+#include "clock.h"
 
 #define WORKER_BUFFER_SIZE (1 << 20)
 /* A buffer older than this is handed over at the next poll, so output keeps up with slow traffic.
@@ -29,13 +30,6 @@ struct worker_buffer {
 	uint64_t refused;  /* records the file sink refused; those it took, it counts itself */
 	int64_t first_ns;  /* when the oldest buffered record came */
 };
-
-static int64_t coarse_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Writes one record to the file sink; the caller holds the lock. */
 static void write_record(struct worker_buffer *b, const void *value, size_t len)
@@ -77,7 +71,7 @@ static enum sink_status buffer_emit(void *state, const struct sink_record *recor
 		return SINK_OK;
 	}
 	if (b->buffered == 0)
-		b->first_ns = coarse_now_ns();
+		b->first_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
 	uint32_t len = (uint32_t)record->value_len;
 	memcpy(b->data + b->used, &len, sizeof(len));
 	memcpy(b->data + b->used + sizeof(len), record->value, len);
@@ -90,7 +84,7 @@ static void buffer_poll(void *state, int timeout_ms)
 {
 	struct worker_buffer *b = state;
 	(void)timeout_ms;
-	if (b->buffered && coarse_now_ns() - b->first_ns >= HAND_OVER_AFTER_NS)
+	if (b->buffered && clock_ns(CLOCK_MONOTONIC_COARSE) - b->first_ns >= HAND_OVER_AFTER_NS)
 		hand_over(b);
 }
 

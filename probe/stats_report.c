@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-#define NS_PER_S 1000000000LL
+#include "clock.h"
 
 #ifndef DNSPROBE_VERSION
 #define DNSPROBE_VERSION "unknown"
@@ -64,16 +63,12 @@ int stats_options_handle(struct stats_report_options *o, int c, const char *arg)
 
 int64_t stats_report_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static double unix_time_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns(CLOCK_REALTIME) / 1e9;
 }
 
 /* Prometheus label values escape backslash, double quote and newline. */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cache_line.h"
+#include "clock.h"
 #include "community_id.h"
 #include "dns_parse.h"
 #include "flow_key.h"
@@ -94,9 +95,7 @@ void worker_set_wait_hook(struct worker *w, void (*hook)(void *ctx), void *ctx)
 /* clock_gettime is async-signal-safe (POSIX.1-2008). Never 0, which means "no stop". */
 static long long now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + 1;
+	return clock_ns(CLOCK_MONOTONIC) + 1;
 }
 
 void worker_request_stop(struct worker *w)

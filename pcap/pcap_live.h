@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "../probe/capture.h"
-#include "../probe/decode.h"
+#include "../probe/port_set.h"
 
 struct pcap_live_options {
 	const char *interface;

@@ -25,11 +25,6 @@
 
 enum l3_kind { L3_NONE, L3_IPV4, L3_IPV6, L3_MPLS };
 
-void port_set_add(struct port_set *set, uint16_t port)
-{
-	set->bits[port >> 3] |= (uint8_t)(1u << (port & 7));
-}
-
 bool decode_link_type_supported(int link_type)
 {
 	switch (link_type) {

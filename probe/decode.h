@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "port_set.h"
 
 /* Link types, numbered as LINKTYPE_* / DLT_* of libpcap on Linux. */
 enum link_type {
@@ -98,18 +99,6 @@ struct packet_info {
 	const uint8_t *frame; /* the frame the offsets above count from; NULL when there is none */
 	size_t frame_len;
 };
-
-/* The set of transport ports on which DNS is expected. */
-struct port_set {
-	uint8_t bits[65536 / 8];
-};
-
-void port_set_add(struct port_set *set, uint16_t port);
-
-static inline bool port_set_has(const struct port_set *set, uint16_t port)
-{
-	return set->bits[port >> 3] & (1u << (port & 7));
-}
 
 /* The ports that mean DNS, VXLAN (RFC 7348) and Geneve (RFC 8926). */
 struct decode_ports {

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address_text.h"
 #include "bytes.h"
 #include "cache_line.h"
 #include "dns_parse_internal.h"
 #include "dns_rdata.h"
 #include "dns_rdata_check.h"
-#include "flow_key.h"
 
 #define TEXT_ARENA_SIZE (1024 * 1024)
 #define EDNS_OPTION_ECS 8

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "address_text.h"
 #include "bytes.h"
 #include "dns_name.h"
-#include "flow_key.h"
 
 enum {
 	TYPE_A = 1,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "address_text.h"
 #include "decode.h"
 
 #define FLOW_KEY_LEN 38
@@ -25,19 +26,5 @@ size_t flow_key_text(const struct flow_key *key, char *out, size_t size);
 
 /* Lower-case hex of the 38 bytes: 76 characters and a NUL. */
 void flow_key_hex(const struct flow_key *key, char out[FLOW_KEY_LEN * 2 + 1]);
-
-/* "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" and a NUL. */
-#define ADDRESS_TEXT_MAX 46
-
-/* An IPv4 or IPv6 address as text, without a NUL; out has room for ADDRESS_TEXT_MAX, and up to
- * three bytes past the text may be written (copies of fixed size are quicker). */
-size_t ipv4_text(const uint8_t a[4], char *out);
-size_t ipv6_text(const uint8_t a[16], char *out);
-
-/* The same without a NUL; out has room for ADDRESS_TEXT_MAX. */
-size_t address_text_unterminated(const uint8_t addr[16], char *out);
-
-/* Presentation form of a 16-byte address: dotted quad for IPv4-mapped, RFC 5952 otherwise. */
-size_t address_text(const uint8_t addr[16], char *out, size_t size);
 
 #endif

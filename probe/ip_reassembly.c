@@ -6,7 +6,7 @@
 
 #include "cache_line.h"
 #include "chunk_pool.h"
-#include "flow_table.h"
+#include "flow_store.h"
 #include "range_set.h"
 
 #define MAX_DATAGRAM 65535
@@ -23,9 +23,8 @@ struct datagram {
 struct ip_reassembly {
 	struct ip_reassembly_limits limits;
 	struct counters *counters;
-	struct flow_table table;
-	struct datagram *datagrams;
-	struct chunk_pool pool;
+	struct flow_store store;
+	struct datagram *datagrams; /* store.entries */
 	uint8_t out[MAX_DATAGRAM];
 };
 
@@ -44,12 +43,12 @@ struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limit
 		r->limits.timeout_ns = IP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
 	limits = &r->limits;
 	r->counters = counters;
-	r->datagrams = calloc(limits->max_datagrams, sizeof(*r->datagrams));
-	if (!r->datagrams || flow_table_init(&r->table, limits->max_datagrams, KEY_LEN) != 0 ||
-	    chunk_pool_init(&r->pool, limits->max_bytes) != 0) {
-		ip_reassembly_free(r);
+	if (flow_store_init(&r->store, limits->max_datagrams, sizeof(*r->datagrams), KEY_LEN,
+			    limits->max_bytes) != 0) {
+		free(r);
 		return NULL;
 	}
+	r->datagrams = r->store.entries;
 	return r;
 }
 
@@ -57,9 +56,7 @@ void ip_reassembly_free(struct ip_reassembly *r)
 {
 	if (!r)
 		return;
-	flow_table_destroy(&r->table);
-	chunk_pool_destroy(&r->pool);
-	free(r->datagrams);
+	flow_store_destroy(&r->store);
 	free(r);
 }
 
@@ -74,15 +71,15 @@ static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
 
 static void drop(struct ip_reassembly *r, uint32_t slot, enum abandon_reason reason)
 {
-	chunk_buffer_release(&r->pool, &r->datagrams[slot].data);
-	flow_table_remove(&r->table, slot);
+	chunk_buffer_release(&r->store.pool, &r->datagrams[slot].data);
+	flow_table_remove(&r->store.table, slot);
 	r->counters->abandoned_by_reason[reason]++;
 }
 
 void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns)
 {
 	uint32_t slot;
-	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE &&
+	while ((slot = flow_table_oldest(&r->store.table)) != FLOW_TABLE_NONE &&
 	       now_ns - r->datagrams[slot].first_seen_ns > r->limits.timeout_ns)
 		drop(r, slot, ABANDON_FRAGMENT_TIMEOUT);
 }
@@ -90,7 +87,7 @@ void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns)
 void ip_reassembly_abandon_all(struct ip_reassembly *r, enum abandon_reason reason)
 {
 	uint32_t slot;
-	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE)
+	while ((slot = flow_table_oldest(&r->store.table)) != FLOW_TABLE_NONE)
 		drop(r, slot, reason);
 }
 
@@ -101,7 +98,7 @@ bool ip_reassembly_consistent(const struct ip_reassembly *r)
 		const struct datagram *d = &r->datagrams[i];
 		uint32_t chunks = chunk_buffer_held(&d->data);
 		held += chunks;
-		if (!r->table.slots[i].used) {
+		if (!r->store.table.slots[i].used) {
 			if (chunks > 0)
 				return false;
 			continue;
@@ -116,18 +113,19 @@ bool ip_reassembly_consistent(const struct ip_reassembly *r)
 				return false;
 		}
 	}
-	return used == r->table.used && held + r->pool.free_count == r->pool.chunk_count;
+	return used == r->store.table.used &&
+	       held + r->store.pool.free_count == r->store.pool.chunk_count;
 }
 
 static uint32_t find_or_insert(struct ip_reassembly *r, const uint8_t *key, int64_t now_ns)
 {
-	uint32_t slot = flow_table_find(&r->table, key);
+	uint32_t slot = flow_table_find(&r->store.table, key);
 	if (slot != FLOW_TABLE_NONE)
 		return slot;
-	uint32_t victim = flow_table_victim(&r->table, key); /* table or bucket full */
+	uint32_t victim = flow_table_victim(&r->store.table, key); /* table or bucket full */
 	if (victim != FLOW_TABLE_NONE)
 		drop(r, victim, ABANDON_FRAGMENT_TABLE_FULL);
-	slot = flow_table_insert(&r->table, key, now_ns);
+	slot = flow_table_insert(&r->store.table, key, now_ns);
 	struct datagram *d = &r->datagrams[slot];
 	chunk_buffer_init(&d->data);
 	range_set_clear(&d->received);
@@ -142,7 +140,8 @@ static bool is_duplicate(const struct ip_reassembly *r, const struct datagram *d
 {
 	for (uint32_t i = 0; i < d->received.count; i++)
 		if (d->received.ranges[i].start <= start && end <= d->received.ranges[i].end)
-			return chunk_buffer_equal(&r->pool, &d->data, start, data, end - start);
+			return chunk_buffer_equal(&r->store.pool, &d->data, start, data,
+						  end - start);
 	return false;
 }
 
@@ -168,7 +167,7 @@ bool ip_reassembly_add(struct ip_reassembly *r, const struct packet_info *p, int
 	make_key(p, key);
 	uint32_t slot = find_or_insert(r, key, now_ns);
 	struct datagram *d = &r->datagrams[slot];
-	flow_table_touch(&r->table, slot, now_ns);
+	flow_table_touch(&r->store.table, slot, now_ns);
 
 	if (!fragment_fits(d, start, end, p->more_fragments)) {
 		drop(r, slot, ABANDON_FRAGMENT_BAD);
@@ -180,7 +179,7 @@ bool ip_reassembly_add(struct ip_reassembly *r, const struct packet_info *p, int
 		drop(r, slot, ABANDON_FRAGMENT_OVERLAP);
 		return false;
 	}
-	if (!chunk_buffer_write(&r->pool, &d->data, start, p->payload, p->payload_len)) {
+	if (!chunk_buffer_write(&r->store.pool, &d->data, start, p->payload, p->payload_len)) {
 		drop(r, slot, ABANDON_FRAGMENT_MEMORY);
 		return false;
 	}
@@ -194,10 +193,10 @@ bool ip_reassembly_add(struct ip_reassembly *r, const struct packet_info *p, int
 		return false;
 
 	*l4_len = d->total_len;
-	chunk_buffer_read(&r->pool, &d->data, 0, r->out, d->total_len);
+	chunk_buffer_read(&r->store.pool, &d->data, 0, r->out, d->total_len);
 	*l4 = r->out;
-	chunk_buffer_release(&r->pool, &d->data);
-	flow_table_remove(&r->table, slot);
+	chunk_buffer_release(&r->store.pool, &d->data);
+	flow_table_remove(&r->store.table, slot);
 	r->counters->reassembled_datagrams++;
 	return true;
 }

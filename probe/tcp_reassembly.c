@@ -8,7 +8,7 @@
 #include "cache_line.h"
 #include "chunk_pool.h"
 #include "dns_name.h"
-#include "flow_table.h"
+#include "flow_store.h"
 #include "range_set.h"
 
 #define TCP_FIN 0x01
@@ -34,9 +34,8 @@ struct stream {
 struct tcp_reassembly {
 	struct tcp_reassembly_limits limits;
 	struct counters *counters;
-	struct flow_table table;
-	struct stream *streams;
-	struct chunk_pool pool;
+	struct flow_store store;
+	struct stream *streams; /* store.entries */
 	uint8_t message[CHUNK_BUFFER_MAX];
 };
 
@@ -55,12 +54,12 @@ struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *li
 		r->limits.idle_timeout_ns = TCP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
 	limits = &r->limits;
 	r->counters = counters;
-	r->streams = calloc(limits->max_streams, sizeof(*r->streams));
-	if (!r->streams || flow_table_init(&r->table, limits->max_streams, KEY_LEN) != 0 ||
-	    chunk_pool_init(&r->pool, limits->max_bytes) != 0) {
-		tcp_reassembly_free(r);
+	if (flow_store_init(&r->store, limits->max_streams, sizeof(*r->streams), KEY_LEN,
+			    limits->max_bytes) != 0) {
+		free(r);
 		return NULL;
 	}
+	r->streams = r->store.entries;
 	return r;
 }
 
@@ -68,9 +67,7 @@ void tcp_reassembly_free(struct tcp_reassembly *r)
 {
 	if (!r)
 		return;
-	flow_table_destroy(&r->table);
-	chunk_pool_destroy(&r->pool);
-	free(r->streams);
+	flow_store_destroy(&r->store);
 	free(r);
 }
 
@@ -87,7 +84,7 @@ static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
 
 static void reset_stream(struct tcp_reassembly *r, struct stream *s, uint32_t base_seq)
 {
-	chunk_buffer_release(&r->pool, &s->data);
+	chunk_buffer_release(&r->store.pool, &s->data);
 	s->head = 0;
 	range_set_clear(&s->received);
 	range_set_clear(&s->delivered);
@@ -102,22 +99,22 @@ static void close_stream(struct tcp_reassembly *r, uint32_t slot, enum abandon_r
 	struct stream *s = &r->streams[slot];
 	if (s->received.count > 0)
 		r->counters->abandoned_by_reason[reason]++;
-	chunk_buffer_release(&r->pool, &s->data);
-	flow_table_remove(&r->table, slot);
+	chunk_buffer_release(&r->store.pool, &s->data);
+	flow_table_remove(&r->store.table, slot);
 }
 
 void tcp_reassembly_expire(struct tcp_reassembly *r, int64_t now_ns)
 {
 	uint32_t slot;
-	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE &&
-	       now_ns - r->table.slots[slot].last_seen_ns > r->limits.idle_timeout_ns)
+	while ((slot = flow_table_oldest(&r->store.table)) != FLOW_TABLE_NONE &&
+	       now_ns - r->store.table.slots[slot].last_seen_ns > r->limits.idle_timeout_ns)
 		close_stream(r, slot, ABANDON_TCP_TIMEOUT);
 }
 
 void tcp_reassembly_abandon_all(struct tcp_reassembly *r, enum abandon_reason reason)
 {
 	uint32_t slot;
-	while ((slot = flow_table_oldest(&r->table)) != FLOW_TABLE_NONE)
+	while ((slot = flow_table_oldest(&r->store.table)) != FLOW_TABLE_NONE)
 		close_stream(r, slot, reason);
 }
 
@@ -128,7 +125,7 @@ bool tcp_reassembly_consistent(const struct tcp_reassembly *r)
 		const struct stream *s = &r->streams[i];
 		uint32_t chunks = chunk_buffer_held(&s->data);
 		held += chunks;
-		if (!r->table.slots[i].used) {
+		if (!r->store.table.slots[i].used) {
 			if (chunks > 0)
 				return false;
 			continue;
@@ -144,16 +141,17 @@ bool tcp_reassembly_consistent(const struct tcp_reassembly *r)
 				return false;
 		}
 	}
-	return used == r->table.used && held + r->pool.free_count == r->pool.chunk_count;
+	return used == r->store.table.used &&
+	       held + r->store.pool.free_count == r->store.pool.chunk_count;
 }
 
 static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32_t base_seq,
 			    int64_t now_ns)
 {
-	uint32_t victim = flow_table_victim(&r->table, key); /* table or bucket full */
+	uint32_t victim = flow_table_victim(&r->store.table, key); /* table or bucket full */
 	if (victim != FLOW_TABLE_NONE)
 		close_stream(r, victim, ABANDON_TCP_TABLE_FULL);
-	uint32_t slot = flow_table_insert(&r->table, key, now_ns);
+	uint32_t slot = flow_table_insert(&r->store.table, key, now_ns);
 	struct stream *s = &r->streams[slot];
 	chunk_buffer_init(&s->data);
 	s->head = 0;
@@ -171,7 +169,7 @@ static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32
 static void consume(struct tcp_reassembly *r, struct stream *s, uint32_t cut)
 {
 	size_t head = (size_t)s->head + cut;
-	chunk_buffer_drop_front(&r->pool, &s->data, head / CHUNK_SIZE);
+	chunk_buffer_drop_front(&r->store.pool, &s->data, head / CHUNK_SIZE);
 	s->head = (uint32_t)(head % CHUNK_SIZE);
 	range_set_shift(&s->received, cut);
 	range_set_shift(&s->delivered, cut);
@@ -194,7 +192,7 @@ static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn o
 		if (ready < 2)
 			return;
 		uint8_t prefix[2];
-		chunk_buffer_read(&r->pool, &s->data, s->head, prefix, 2);
+		chunk_buffer_read(&r->store.pool, &s->data, s->head, prefix, 2);
 		uint32_t len = bytes_be16(prefix);
 		if (len == 0) { /* frames nothing: skipped, a run of them counted once */
 			if (!skipped_empty)
@@ -205,7 +203,7 @@ static void deliver(struct tcp_reassembly *r, struct stream *s, tcp_message_fn o
 		}
 		if (ready < 2 + len)
 			return;
-		chunk_buffer_read(&r->pool, &s->data, s->head + 2, r->message, len);
+		chunk_buffer_read(&r->store.pool, &s->data, s->head + 2, r->message, len);
 		r->counters->tcp_messages++;
 		consume(r, s, 2 + len);
 		on_message(ctx, r->message, len);
@@ -265,11 +263,11 @@ static bool plausible_at(struct tcp_reassembly *r, const struct stream *s, uint3
 	if (end - start < 2 + DNS_HEADER_MIN)
 		return false;
 	uint8_t prefix[2];
-	chunk_buffer_read(&r->pool, &s->data, s->head + start, prefix, 2);
+	chunk_buffer_read(&r->store.pool, &s->data, s->head + start, prefix, 2);
 	uint32_t len = bytes_be16(prefix);
 	if (len < DNS_HEADER_MIN || 2 + len > end - start)
 		return false;
-	chunk_buffer_read(&r->pool, &s->data, s->head + start + 2, r->message, len);
+	chunk_buffer_read(&r->store.pool, &s->data, s->head + start + 2, r->message, len);
 	return plausible_message(r->message, len);
 }
 
@@ -318,7 +316,7 @@ static int64_t add_data(struct tcp_reassembly *r, struct stream *s, const struct
 		rel = 0;
 		landed = 0;
 	}
-	if (!chunk_buffer_write(&r->pool, &s->data, s->head + (size_t)rel, data, len)) {
+	if (!chunk_buffer_write(&r->store.pool, &s->data, s->head + (size_t)rel, data, len)) {
 		r->counters->abandoned_by_reason[ABANDON_TCP_MEMORY]++;
 		reset_stream(r, s, seq + (uint32_t)p->payload_len);
 		return -1;
@@ -336,7 +334,7 @@ void tcp_reassembly_add(struct tcp_reassembly *r, const struct packet_info *p, i
 	tcp_reassembly_expire(r, now_ns);
 	uint8_t key[KEY_LEN];
 	make_key(p, key);
-	uint32_t slot = flow_table_find(&r->table, key);
+	uint32_t slot = flow_table_find(&r->store.table, key);
 	bool syn = p->tcp_flags & TCP_SYN;
 	if (slot == FLOW_TABLE_NONE) {
 		if (!syn && p->payload_len == 0)
@@ -344,7 +342,7 @@ void tcp_reassembly_add(struct tcp_reassembly *r, const struct packet_info *p, i
 		/* With no SYN seen, the first data is taken to start a message. */
 		slot = open_stream(r, key, syn ? p->tcp_seq + 1 : p->tcp_seq, now_ns);
 	} else {
-		flow_table_touch(&r->table, slot, now_ns);
+		flow_table_touch(&r->store.table, slot, now_ns);
 		if (syn)
 			reset_stream(r, &r->streams[slot], p->tcp_seq + 1);
 	}

@@ -32,8 +32,11 @@ KAFKA_DEV = REPO / 'scripts' / 'kafka-dev'
 def free_ports(first, spans=(0, 1000), width=1):
     """A port p from `first` on, in steps of 10, such that p+span .. p+span+width-1 are free
     for every span: kafka-dev's client ports (p..), controller ports (p+1000..) and, with
-    --security, inter-broker ports (p+2000..). Each test module starts from its own `first`."""
-    for port in range(first, first + 900, 10):
+    --security, inter-broker ports (p+2000..). Each test module starts from its own `first`,
+    below 32768: Linux hands out 32768-60999 as the local ports of outgoing connections, and the
+    brokers' own connections could take a port there between this check and the bind."""
+    assert first + max(spans) + 500 + width <= 32768, 'test broker ports must stay below 32768'
+    for port in range(first, first + 500, 10):
         try:
             for span in spans:
                 for p in range(port + span, port + span + width):

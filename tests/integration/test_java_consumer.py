@@ -45,7 +45,7 @@ def java_consumer(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def broker(tmp_path_factory):
-    b = kh.Broker(kh.free_ports(39092), tmp_path_factory.mktemp('kafka-java'))
+    b = kh.Broker(kh.free_ports(31092), tmp_path_factory.mktemp('kafka-java'))
     b.start()
     yield b
     b.wipe()

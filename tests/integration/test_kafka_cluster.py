@@ -26,7 +26,7 @@ OLD_CAPTURE_NS = 1690000000 * 10**9  # July 2023
 
 class Cluster:
     def __init__(self, folder):
-        self.port = kh.free_ports(55092, spans=(0, 1000, 2000), width=3)
+        self.port = kh.free_ports(25092, spans=(0, 1000, 2000), width=3)
         self.env = dict(os.environ, KAFKA_DEV_DIR=str(folder))
         self.bootstrap = ','.join('127.0.0.1:%d' % (self.port + i) for i in range(3))
         self.kafka_dev('--port', str(self.port), '--nodes', '3', 'start')

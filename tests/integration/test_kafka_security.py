@@ -23,7 +23,7 @@ CAPTURE = CAPTURES / 'rcodes.pcap'
 class SecureBroker:
     def __init__(self, folder, security, *extra):
         self.folder = pathlib.Path(folder)
-        self.port = kh.free_ports(52092, spans=(0, 1000, 2000))
+        self.port = kh.free_ports(22092, spans=(0, 1000, 2000))
         self.bootstrap = '127.0.0.1:%d' % self.port
         self.security = security
         self.env = dict(os.environ, KAFKA_DEV_DIR=str(self.folder))

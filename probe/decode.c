@@ -70,10 +70,9 @@ enum decode_result decode_malformed(struct packet_info *out, enum malformed_reas
 /* Where ptr is in the frame, when it is in it. */
 static bool frame_offset(const struct packet_info *out, const uint8_t *ptr, uint32_t *offset)
 {
-	uintptr_t start = (uintptr_t)out->frame, at = (uintptr_t)ptr;
-	if (!out->frame || at < start || at - start > out->frame_len)
+	if (!bytes_span_inside(out->frame, out->frame_len, ptr, 0))
 		return false;
-	*offset = (uint32_t)(at - start);
+	*offset = (uint32_t)(ptr - out->frame);
 	return true;
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
+
 static int endpoint_compare(const uint8_t *addr_a, uint16_t port_a, const uint8_t *addr_b,
 			    uint16_t port_b)
 {
@@ -11,12 +13,6 @@ static int endpoint_compare(const uint8_t *addr_a, uint16_t port_a, const uint8_
 	if (c)
 		return c;
 	return (port_a > port_b) - (port_a < port_b);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 bool flow_key_build(const struct packet_info *p, struct flow_key *key)
@@ -29,8 +25,8 @@ bool flow_key_build(const struct packet_info *p, struct flow_key *key)
 	key->bytes[1] = p->ip_protocol;
 	memcpy(key->bytes + 2, addr_a, 16);
 	memcpy(key->bytes + 18, addr_b, 16);
-	put_be16(key->bytes + 34, sender_is_a ? p->src_port : p->dst_port);
-	put_be16(key->bytes + 36, sender_is_a ? p->dst_port : p->src_port);
+	bytes_put_be16(key->bytes + 34, sender_is_a ? p->src_port : p->dst_port);
+	bytes_put_be16(key->bytes + 36, sender_is_a ? p->dst_port : p->src_port);
 	return sender_is_a;
 }
 

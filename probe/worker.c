@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "cache_line.h"
 #include "clock.h"
 #include "community_id.h"
@@ -157,31 +158,18 @@ static void publish(struct worker *w, const struct sink_record *record)
 	}
 }
 
-static bool inside_frame(const struct frame *frame, const uint8_t *data, size_t len)
-{
-	uintptr_t start = (uintptr_t)frame->data, at = (uintptr_t)data;
-	return at >= start && at - start <= frame->caplen && len <= frame->caplen - (at - start);
-}
-
-static bool inside_datagram(const struct worker *w, const uint8_t *data, size_t len)
-{
-	uintptr_t start = (uintptr_t)w->datagram_l4, at = (uintptr_t)data;
-	return at >= start && at - start <= w->datagram_len &&
-	       len <= w->datagram_len - (at - start);
-}
-
 /* The raw value: the frame as captured when the message lies in it, else (rebuilt from
  * fragments or from several TCP segments) one packet rebuilt around the whole message. */
 static bool raw_value(struct worker *w, const struct frame *frame, const struct packet_info *p,
 		      const uint8_t *dns, size_t dns_len, struct sink_record *record)
 {
-	if (inside_frame(frame, dns, dns_len)) {
+	if (bytes_span_inside(frame->data, frame->caplen, dns, dns_len)) {
 		record->value = frame->data;
 		record->value_len = frame->caplen;
 		return true;
 	}
 	size_t len;
-	if (w->datagram && inside_datagram(w, dns, dns_len))
+	if (w->datagram && bytes_span_inside(w->datagram_l4, w->datagram_len, dns, dns_len))
 		len = raw_packet_rebuild_datagram((uint8_t *)w->value, VALUE_BUFFER_SIZE,
 						  frame->data, frame->caplen, w->datagram,
 						  w->datagram_l4, w->datagram_len);

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../probe/bytes.h"
+#include "bytes.h"
 #include "capture_time.h"
 
 #define MAGIC_MICROSECONDS 0xa1b2c3d4u

@@ -6,7 +6,7 @@
 #include <pcap/pcap.h>
 #include <stdbool.h>
 
-#include "../probe/capture.h"
+#include "capture.h"
 
 /* handle is a file libpcap has just opened (it has judged the file header). When the file is a
  * classic pcap file in a regular file and libpcap would hand its records out unchanged, takes

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "../probe/capture.h"
+#include "capture.h"
 
 /* Opens path for reading; returns 0, or -1 with one line for the user in err. */
 int pcap_file_open(struct capture *capture, const char *path, char *err, size_t err_size);

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../probe/capture.h"
-#include "../probe/port_set.h"
+#include "capture.h"
+#include "port_set.h"
 
 struct pcap_live_options {
 	const char *interface;

@@ -19,7 +19,7 @@ enum decode_result decode_ppp(const uint8_t *frame, size_t len, const struct dec
 enum decode_result decode_ip(int version, const uint8_t *ip, size_t len,
 			     const struct decode_ports *ports, struct packet_info *out);
 
-/* Inner MPLS label stack (probe/tunnel_mpls.c), from an Ethertype or a GRE protocol. */
+/* Inner MPLS label stack (probe/decode/tunnel_mpls.c), from an Ethertype or a GRE protocol. */
 enum decode_result tunnel_mpls(const uint8_t *stack, size_t len, const struct decode_ports *ports,
 			       struct packet_info *out);
 

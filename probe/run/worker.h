@@ -9,6 +9,7 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "frame.h"
 #include "ip_reassembly.h"
 #include "sink.h"
 #include "tcp_reassembly.h"
@@ -52,13 +53,6 @@ struct worker;
 struct worker *worker_new(const struct worker_config *config, struct sink *sink);
 void worker_free(struct worker *w);
 
-/* One captured frame. ts_ns is the capture time in nanoseconds since the epoch. */
-struct frame {
-	const uint8_t *data;
-	uint32_t caplen;
-	uint32_t wirelen;
-	int64_t ts_ns;
-};
 
 void worker_packet(struct worker *w, int link_type, const struct frame *frame);
 

@@ -1,0 +1,78 @@
+/* The encoder interface: how one DNS message becomes a record value (json, raw, dnstap) and how
+ * its flow becomes a record key (binary, text, community-id). The worker builds a dns_event
+ * after parse (and the stages after it: matching, policy), and hands it to the value encoder the
+ * user chose; the sink frames what comes out (DESIGN.md, "Interfaces"). */
+#ifndef DNSPROBE_ENCODER_H
+#define DNSPROBE_ENCODER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+struct packet_info;
+struct flow_key;
+struct dns_message;
+
+/* Where a message came from. */
+enum event_input {
+	EVENT_INPUT_WIRE,  /* a captured packet (live or replay) */
+	EVENT_INPUT_DNSTAP /* a dnstap frame a resolver sent */
+};
+
+/* What the stages after parse know about one DNS message. Pointers stay valid while the
+ * encoder runs, not after. */
+struct dns_event {
+	const struct frame *frame; /* as captured */
+	int link_type;
+	enum event_input input;
+	const struct packet_info *packet; /* the decoded headers (inner ones for tunnels) */
+	const struct flow_key *key;
+	bool sender_is_a; /* the message went from endpoint A to endpoint B of the key */
+	/* The DNS message as it was on the wire; for reassembled messages the rebuilt message. */
+	const uint8_t *dns;
+	size_t dns_len;
+	bool dns_truncated; /* the capture cut the message short */
+	const struct dns_message *message;
+	/* A datagram rebuilt from fragments that carried a tunnel: its headers and transport bytes,
+	 * which the frame no longer holds (for raw values). NULL otherwise. */
+	const struct packet_info *datagram;
+	const uint8_t *datagram_l4;
+	size_t datagram_len;
+};
+
+/* Settings an encoder may use, the same for every worker. */
+struct encoder_settings {
+	const char *observer_name; /* --observer-name (default: the host name) */
+};
+
+struct value_encoder {
+	const char *name; /* --format NAME */
+	bool binary;	  /* false: text, one record per line in files */
+	/* Per-worker state; NULL when the encoder keeps none. Returns NULL when out of memory. */
+	void *(*state_new)(const struct encoder_settings *settings);
+	void (*state_free)(void *state); /* NULL when state_new is NULL */
+	/* Writes the value into out (room bytes); returns its length, or 0 when it does not fit
+	 * (counted as a record too large). */
+	size_t (*encode)(void *state, const struct dns_event *event, uint8_t *out, size_t room);
+};
+
+/* Longest key any key encoder writes. */
+#define KEY_ENCODED_MAX 80
+
+struct key_encoder {
+	const char *name; /* --key-format NAME */
+	/* Writes the key of the flow into out (KEY_ENCODED_MAX bytes); returns its length. */
+	size_t (*encode)(const struct flow_key *key, uint8_t out[KEY_ENCODED_MAX]);
+};
+
+/* The encoders there are (encode/encoders.c); NULL for a name there is none of. */
+const struct value_encoder *value_encoder_find(const char *name);
+const struct key_encoder *key_encoder_find(const char *name);
+
+/* The names, "json|raw|dnstap", for help and error messages. */
+const char *value_encoder_names(void);
+const char *key_encoder_names(void);
+
+#endif

@@ -44,6 +44,26 @@ enum abandon_reason {
 
 const char *abandon_reason_name(enum abandon_reason reason);
 
+/* Query/response matching (dns/dns_match.h): what became of queries and responses, and the figures
+ * DNS operators chart first. Slot labels: dns_match_qtype_label, dns_match_rcode_label. */
+#define MATCH_QTYPE_SLOTS     18 /* the common query types, then one for all others */
+#define MATCH_RCODE_SLOTS     25 /* response codes 0-23, then one for all others */
+#define MATCH_LATENCY_BUCKETS 15 /* finite histogram bounds; one more slot above the last */
+
+struct match_counters {
+	uint64_t matched_responses;   /* responses that answered an open query */
+	uint64_t unmatched_responses; /* responses with no open query (late start, duplicate, other
+				       * question: a spoofing signal) */
+	uint64_t unanswered_queries;  /* queries not answered within --response-timeout, or still
+				       * open at the end of a replay */
+	uint64_t match_table_full;    /* queries let go unanswered to make room, or not held */
+	uint64_t queries_by_qtype[MATCH_QTYPE_SLOTS];
+	uint64_t responses_by_rcode[MATCH_RCODE_SLOTS];
+	/* Matched responses by response code: per histogram bucket (not cumulative), sum. */
+	uint64_t latency_buckets[MATCH_RCODE_SLOTS][MATCH_LATENCY_BUCKETS + 1];
+	uint64_t latency_sum_ns[MATCH_RCODE_SLOTS];
+};
+
 struct counters {
 	uint64_t packets;
 	uint64_t records; /* DNS messages turned into records */
@@ -61,6 +81,7 @@ struct counters {
 	uint64_t records_to_sink;  /* records the sink accepted */
 	uint64_t records_dropped;  /* records dropped because the sink was full (--on-full=drop) */
 	uint64_t records_rejected; /* records the sink refused with an error */
+	struct match_counters match;
 };
 
 /* What a sink knows about the records it accepted. */

@@ -16,6 +16,7 @@
 #include "pcap_live.h"
 #include "privileges.h"
 #include "reassembly_options.h"
+#include "record_options.h"
 #include "signals.h"
 #include "sink_options.h"
 #include "stats_report.h"
@@ -238,6 +239,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, char **arg
 		fputs(sink_options_help, stdout);
 		fputs(stats_report_help, stdout);
 		fputs(reassembly_options_help, stdout);
+		fputs(record_options_help, stdout);
 		fputs(tunnel_options_help, stdout);
 		fputs(capture_usage_tail, stdout);
 		exit(0);
@@ -264,6 +266,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    SINK_LONG_OPTIONS,
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
+	    RECORD_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
 	    {"user", required_argument, NULL, OPT_USER},
 	    {"interface", required_argument, NULL, 'i'},
@@ -306,6 +309,8 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 			handled = reassembly_options_handle(&o->worker, c, optarg);
 		if (handled == 0)
 			handled = tunnel_options_handle(&o->worker, c, optarg);
+		if (handled == 0)
+			handled = record_options_handle(&o->worker, c, optarg);
 		if (handled == 1)
 			continue;
 		if (handled != 0)

@@ -34,6 +34,11 @@ enum option_code {
 	REASSEMBLY_OPT_TCP_MEMORY,
 	REASSEMBLY_OPT_TCP_TIMEOUT,
 
+	/* Records: matching and the observer (record_options.h): replay and capture */
+	RECORD_OPT_RESPONSE_TIMEOUT,
+	RECORD_OPT_MATCH_QUERIES,
+	RECORD_OPT_OBSERVER_NAME,
+
 	/* Shared by replay and capture */
 	OPT_USER,
 	OPT_SUMMARY_JSON,

@@ -19,6 +19,7 @@
 #include "pcap_file.h"
 #include "privileges.h"
 #include "reassembly_options.h"
+#include "record_options.h"
 #include "signals.h"
 #include "sink.h"
 #include "sink_options.h"
@@ -95,6 +96,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    SINK_LONG_OPTIONS,
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
+	    RECORD_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
 	    {"dns-port", required_argument, NULL, 'p'},
 	    {"speed", required_argument, NULL, OPT_SPEED},
@@ -134,6 +136,11 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			continue;
 		if (handled != 0)
 			return handled;
+		handled = record_options_handle(&o->worker, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
 		uint64_t port;
 		switch (c) {
 		case 'p':
@@ -167,6 +174,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			fputs(sink_options_help, stdout);
 			fputs(stats_report_help, stdout);
 			fputs(reassembly_options_help, stdout);
+			fputs(record_options_help, stdout);
 			fputs(tunnel_options_help, stdout);
 			fputs(replay_usage_tail, stdout);
 			exit(0);

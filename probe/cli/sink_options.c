@@ -200,6 +200,7 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 			    "--key-format: '%s' is not a key format; use binary, "
 			    "text or community-id",
 			    arg);
+		o->key_format_given = true;
 		return 1;
 	case SINK_OPT_ON_FULL:
 		if (strcmp(arg, "block") == 0)
@@ -251,6 +252,11 @@ int sink_options_finish(struct sink_options *o)
 		return cli_usage_error(
 		    "--topic, -X and -F are for Kafka output and need --brokers; "
 		    "e.g. --brokers 127.0.0.1:9092 --topic dns");
+	if (o->key_format_given && !o->brokers && !o->discard)
+		return cli_usage_error(
+		    "--key-format chooses the Kafka record key and needs "
+		    "--brokers; file records carry the flow as dnsprobe.flow_key "
+		    "and network.community_id");
 	if (o->value_format == VALUE_RAW && !o->brokers && !o->discard)
 		return cli_usage_error("--format raw needs Kafka output (--brokers); files take "
 				       "JSON records");

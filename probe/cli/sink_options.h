@@ -22,6 +22,7 @@ struct sink_options {
 	const char *kafka_settings[SINK_MAX_KAFKA_SETTINGS]; /* "key=value" for librdkafka */
 	int kafka_setting_count;
 	enum key_format key_format;
+	bool key_format_given;
 	enum value_format value_format;
 	enum on_full on_full;
 	bool on_full_given;

@@ -177,9 +177,13 @@ static enum decode_result skip_ethernet(const uint8_t *frame, size_t len, size_t
 	     tags++) {
 		if (tags == MAX_VLAN_TAGS || !bytes_have(len, *offset, 4))
 			return malformed(out, MALFORMED_LINK_TRUNCATED);
-		if (out->vlan_count < DECODE_MAX_VLANS)
-			out->vlan_ids[out->vlan_count] = bytes_be16(frame + *offset) & 0x0fff;
-		out->vlan_count++;
+		/* The outermost tag and the innermost one so far (ECS network.inner: the
+		 * innermost). */
+		unsigned slot =
+		    out->vlan_count < DECODE_MAX_VLANS ? out->vlan_count : DECODE_MAX_VLANS - 1;
+		out->vlan_ids[slot] = bytes_be16(frame + *offset) & 0x0fff;
+		if (out->vlan_count < UINT8_MAX)
+			out->vlan_count++;
 		ethertype = bytes_be16(frame + *offset + 2);
 		*offset += 4;
 	}

@@ -70,7 +70,7 @@ struct packet_info {
 	uint8_t dst_addr[16];
 	uint16_t src_port;
 	uint16_t dst_port;
-	uint8_t vlan_count; /* tags seen, outer first; at most DECODE_MAX_VLANS are kept */
+	uint8_t vlan_count; /* tags seen; kept: the outermost, then the innermost */
 	uint16_t vlan_ids[DECODE_MAX_VLANS];
 	bool truncated;	    /* the capture holds fewer bytes than the headers say */
 	uint16_t l3_offset; /* where the IP header starts in the frame: the link header's length */

@@ -2,17 +2,62 @@
 #include "record_json.h"
 
 #include <assert.h>
+#include <libpsl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "community_id.h"
 #include "dns_mnemonics.h"
 
 #define NS_PER_SECOND 1000000000LL
+
+/* Copies a string literal and returns the end. */
+#define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
 
 void timestamp_cache_init(struct timestamp_cache *cache)
 {
 	cache->second = INT64_MIN;
 	cache->text[0] = '\0';
+}
+
+/* Appends ,"observer":{"hostname":…,"name":…} (each at most 255 bytes) to the state. */
+static void set_observer(struct record_json_state *state, const char *hostname, const char *name)
+{
+	char *p = state->observer;
+	p = PUT(p, ",\"observer\":{\"hostname\":");
+	p = json_put_string(p, hostname, strnlen(hostname, 255));
+	p = PUT(p, ",\"name\":");
+	p = json_put_string(p, name, strnlen(name, 255));
+	*p++ = '}';
+	state->observer_len = (size_t)(p - state->observer);
+}
+
+int record_json_state_init(struct record_json_state *state, const struct encoder_settings *settings)
+{
+	memset(state, 0, sizeof(*state));
+	timestamp_cache_init(&state->timestamps);
+	char hostname[256] = "";
+	if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+		hostname[0] = '\0';
+	const char *name = settings && settings->observer_name ? settings->observer_name : hostname;
+	set_observer(state, hostname, name);
+	/* psl_latest reads the list libpsl was built to use (Debian: the publicsuffix package's
+	 * file) when it is newer than the one built in, which Debian also takes from that package.
+	 */
+	state->psl = psl_latest(NULL);
+	state->psl_owned = state->psl != NULL;
+	if (!state->psl)
+		state->psl = psl_builtin();
+	return 0;
+}
+
+void record_json_state_destroy(struct record_json_state *state)
+{
+	if (state->psl_owned)
+		psl_free((psl_ctx_t *)state->psl);
+	state->psl = NULL;
+	state->psl_owned = false;
 }
 
 static void put_digits(char *out, uint64_t value, int width)
@@ -67,9 +112,6 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 #define ANSWER_FIXED_MAX 256
 #define REASON_MAX	 64
 
-/* Copies a string literal and returns the end. */
-#define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
-
 /* Text known to need no escaping (mnemonics, client subnets, reasons), in quotes. */
 static char *put_plain(char *p, const char *text, size_t len)
 {
@@ -93,31 +135,40 @@ static char *put_address(char *p, const uint8_t addr[16])
 	return p;
 }
 
-static char *put_network(char *p, const struct packet_info *p_info)
+/* "network": the ECS network field set. community_id is the key's Community ID v1 (seed 0, as
+ * --key-format community-id); bytes the DNS bytes of the exchange as far as this record knows
+ * them (source.bytes, plus destination.bytes on a matched answer). The VLAN ids are keywords in
+ * ECS; vlan is the outermost tag, inner.vlan the innermost when there are more. */
+static char *put_network(char *p, const struct dns_record *r, uint64_t bytes)
 {
+	const struct packet_info *p_info = r->packet;
 	if (p_info->ip_protocol == 6)
-		p = PUT(p, ",\"network\":{\"transport\":\"tcp\"");
+		p = PUT(p, ",\"network\":{\"transport\":\"tcp\",\"iana_number\":\"6\"");
 	else
-		p = PUT(p, ",\"network\":{\"transport\":\"udp\"");
+		p = PUT(p, ",\"network\":{\"transport\":\"udp\",\"iana_number\":\"17\"");
 	if (p_info->ip_version == 6)
-		p = PUT(p, ",\"type\":\"ipv6\"");
+		p = PUT(p, ",\"type\":\"ipv6\",\"protocol\":\"dns\",\"community_id\":\"");
 	else
-		p = PUT(p, ",\"type\":\"ipv4\"");
+		p = PUT(p, ",\"type\":\"ipv4\",\"protocol\":\"dns\",\"community_id\":\"");
+	p += community_id_v1(r->key, COMMUNITY_ID_DEFAULT_SEED, p);
+	p = PUT(p, "\",\"bytes\":");
+	p = json_put_uint(p, bytes);
 	if (p_info->vlan_count > 0) {
-		p = PUT(p, ",\"vlan\":{\"id\":");
+		p = PUT(p, ",\"vlan\":{\"id\":\"");
 		p = json_put_uint(p, p_info->vlan_ids[0]);
-		*p++ = '}';
+		p = PUT(p, "\"}");
 	}
 	if (p_info->vlan_count > 1) {
-		p = PUT(p, ",\"inner\":{\"vlan\":{\"id\":");
-		p = json_put_uint(p, p_info->vlan_ids[1]);
-		p = PUT(p, "}}");
+		p = PUT(p, ",\"inner\":{\"vlan\":{\"id\":\"");
+		p = json_put_uint(p, p_info->vlan_ids[DECODE_MAX_VLANS - 1]);
+		p = PUT(p, "\"}}");
 	}
 	*p++ = '}';
 	return p;
 }
 
-static char *put_flags(char *p, uint16_t flags)
+/* ECS dns.header_flags: the header's flags, and DO when the OPT record sets it. */
+static char *put_flags(char *p, const struct dns_message *m)
 {
 	static const struct {
 		uint16_t bit;
@@ -129,29 +180,34 @@ static char *put_flags(char *p, uint16_t flags)
 	p = PUT(p, ",\"header_flags\":[");
 	char *first = p;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (flags & names[i].bit) {
+		if (m->flags & names[i].bit) {
 			if (p != first)
 				*p++ = ',';
 			memcpy(p, names[i].name, 4);
 			p += 4;
 		}
 	}
+	if (m->has_edns && m->edns_do) {
+		if (p != first)
+			*p++ = ',';
+		p = PUT(p, "\"DO\"");
+	}
 	*p++ = ']';
 	return p;
 }
 
-/* The header fields of "dns", up to where the question goes. */
+/* The header fields of "dns", up to where the question goes. ECS types dns.id as a keyword. */
 static char *put_dns_header(char *p, const struct dns_message *m)
 {
 	char buf[DNS_MNEMONIC_MAX];
-	p = PUT(p, ",\"dns\":{\"id\":");
+	p = PUT(p, ",\"dns\":{\"id\":\"");
 	p = json_put_uint(p, m->id);
 	if (m->is_response)
-		p = PUT(p, ",\"type\":\"answer\",\"op_code\":");
+		p = PUT(p, "\",\"type\":\"answer\",\"op_code\":");
 	else
-		p = PUT(p, ",\"type\":\"query\",\"op_code\":");
+		p = PUT(p, "\",\"type\":\"query\",\"op_code\":");
 	p = put_mnemonic(p, dns_opcode_name(m->opcode, buf));
-	p = put_flags(p, m->flags);
+	p = put_flags(p, m);
 	if (m->is_response) {
 		p = PUT(p, ",\"response_code\":");
 		p = put_mnemonic(p, dns_rcode_name(m->rcode, buf));
@@ -178,17 +234,109 @@ static char *put_type_and_class(char *p, uint16_t type, uint16_t class)
 	return put_quoted_mnemonic(p, dns_class_mnemonic(class, &buf));
 }
 
-static void write_question(struct json_writer *w, const struct dns_message *m)
+/* A name as ECS asks for dns.question.name: the presentation form (\DDD for bytes outside
+ * printable ASCII, as ldns writes it), but tab, line feed and carriage return as \t, \n and \r,
+ * and quotes after a backslash. Writes at most JSON_STRING_MAX(len). */
+static char *put_ecs_name(char *p, const char *text, size_t len)
 {
-	char *p = json_reserve(w, JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
+	if (!memchr(text, '\\', len) && !memchr(text, '"', len))
+		return json_put_string(p, text, len);
+	*p++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '"') {
+			p = PUT(p, "\\\\\\\"");
+			continue;
+		}
+		if (c != '\\') {
+			*p++ = c; /* the parser wrote printable ASCII only */
+			continue;
+		}
+		char letter = 0;
+		if (i + 3 < len && text[i + 1] == '0' && text[i + 2] == '0' && text[i + 3] == '9')
+			letter = 't';
+		else if (i + 3 < len && text[i + 1] == '0' && text[i + 2] == '1' &&
+			 (text[i + 3] == '0' || text[i + 3] == '3'))
+			letter = text[i + 3] == '0' ? 'n' : 'r';
+		p = PUT(p, "\\\\");
+		if (letter) {
+			*p++ = letter;
+			i += 3;
+		} else if (i + 1 < len) {
+			i++;
+			if (text[i] == '"' || text[i] == '\\')
+				*p++ = '\\';
+			*p++ = text[i];
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* dns.question.registered_domain, subdomain and top_level_domain from the Public Suffix List.
+ * Left out for names libpsl cannot take: with escapes (\DDD, \.), or the root. */
+static char *put_domain_parts(char *p, const void *psl, const char *name, size_t len)
+{
+	char lower[DNS_NAME_TEXT_MAX + 1];
+	if (!psl || len == 0 || len > DNS_NAME_TEXT_MAX || memchr(name, '\\', len) ||
+	    (len == 1 && name[0] == '.'))
+		return p;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	lower[len] = '\0';
+	const char *registered = psl_registrable_domain(psl, lower);
+	const char *suffix = psl_unregistrable_domain(psl, lower);
+	if (registered) {
+		p = PUT(p, ",\"registered_domain\":");
+		p = json_put_string(p, registered, len - (size_t)(registered - lower));
+		if (registered > lower + 1) {
+			p = PUT(p, ",\"subdomain\":");
+			p = json_put_string(p, lower, (size_t)(registered - lower) - 1);
+		}
+	}
+	if (suffix && *suffix) {
+		p = PUT(p, ",\"top_level_domain\":");
+		p = json_put_string(p, suffix, len - (size_t)(suffix - lower));
+	}
+	return p;
+}
+
+static void write_question(struct json_writer *w, const struct record_json_state *state,
+			   const struct dns_message *m)
+{
+	size_t room = 4 * JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX;
+	char *p = json_reserve(w, room);
 	if (!p)
 		return;
 	p = PUT(p, ",\"question\":{\"name\":");
-	p = json_put_string(p, m->qname, m->qname_len);
+	p = put_ecs_name(p, m->qname, m->qname_len);
 	p = put_type_and_class(p, m->qtype, m->qclass);
+	p = put_domain_parts(p, state->psl, m->qname, m->qname_len);
 	*p++ = '}';
-	assert((size_t)(p - (w->buf + w->len)) <= JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX);
+	assert((size_t)(p - (w->buf + w->len)) <= room);
 	json_commit(w, p);
+}
+
+/* RDATA that is one domain name: written without its trailing dot, as question.name is, so a
+ * CNAME's target reads like the name it is queried as. */
+static bool rdata_is_one_name(uint16_t type)
+{
+	switch (type) {
+	case 2:	 /* NS */
+	case 3:	 /* MD */
+	case 4:	 /* MF */
+	case 5:	 /* CNAME */
+	case 7:	 /* MB */
+	case 8:	 /* MG */
+	case 9:	 /* MR */
+	case 12: /* PTR */
+	case 39: /* DNAME */
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void write_answer(struct json_writer *w, const struct dns_message *m,
@@ -199,16 +347,48 @@ static void write_answer(struct json_writer *w, const struct dns_message *m,
 	char *p = json_reserve(w, room);
 	if (!p)
 		return;
+	const char *data = dns_arena_text(m, a->data_offset);
+	size_t data_len = a->data_len;
+	if (rdata_is_one_name(a->type) && data_len > 1 && data[data_len - 1] == '.' &&
+	    data[data_len - 2] != '\\')
+		data_len--;
 	p = first ? PUT(p, ",\"answers\":[{\"name\":") : PUT(p, ",{\"name\":");
-	p = json_put_string(p, dns_arena_text(m, a->name_offset), a->name_len);
+	p = put_ecs_name(p, dns_arena_text(m, a->name_offset), a->name_len);
 	p = put_type_and_class(p, a->type, a->class);
 	p = PUT(p, ",\"ttl\":");
 	p = json_put_uint(p, a->ttl);
 	p = PUT(p, ",\"data\":");
-	p = json_put_string(p, dns_arena_text(m, a->data_offset), a->data_len);
+	p = json_put_string(p, data, data_len);
 	*p++ = '}';
 	assert((size_t)(p - (w->buf + w->len)) <= room);
 	json_commit(w, p);
+}
+
+/* An A or AAAA answer whose data is an address (not \# unknown-format RDATA). */
+static bool answer_is_address(const struct dns_message *m, const struct dns_answer *a)
+{
+	return (a->type == 1 || a->type == 28) && a->class == 1 && a->data_len > 0 &&
+	       dns_arena_text(m, a->data_offset)[0] != '\\';
+}
+
+/* An array of the A and AAAA answer addresses, after prefix (",\"resolved_ip\":[" or a comma
+ * when the array is open already). Returns whether any was written. */
+static bool write_addresses(struct json_writer *w, const struct dns_message *m, bool open)
+{
+	for (size_t i = 0; i < m->answer_count; i++) {
+		const struct dns_answer *a = &m->answers[i];
+		if (!answer_is_address(m, a))
+			continue;
+		size_t room = JSON_STRING_MAX(a->data_len) + 32;
+		char *p = json_reserve(w, room);
+		if (!p)
+			return open;
+		p = open ? PUT(p, ",") : PUT(p, ",\"resolved_ip\":[");
+		p = json_put_string(p, dns_arena_text(m, a->data_offset), a->data_len);
+		json_commit(w, p);
+		open = true;
+	}
+	return open;
 }
 
 static char *put_edns(char *p, const struct dns_message *m)
@@ -282,52 +462,127 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 	return PUT(p, "}}");
 }
 
-/* Everything before the question: time, endpoints, network, DNS header. */
-static void write_head(struct json_writer *w, struct timestamp_cache *cache,
+/* The ECS event field set; a matched answer adds when the exchange started (the query's capture
+ * time) and ended (this response's), and the response time in nanoseconds. */
+static char *put_event(char *p, struct timestamp_cache *cache, const struct dns_record *r)
+{
+	p = PUT(p, ",\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
+		   "\"type\":[\"connection\",\"protocol\"],\"dataset\":\"dnsprobe.dns\"");
+	if (r->match && r->match->matched) {
+		p = PUT(p, ",\"start\":\"");
+		timestamp_format(cache, r->match->query_ns, p);
+		p += TIMESTAMP_TEXT_LEN;
+		p = PUT(p, "\",\"end\":\"");
+		timestamp_format(cache, r->timestamp_ns, p);
+		p += TIMESTAMP_TEXT_LEN;
+		p = PUT(p, "\",\"duration\":");
+		p = json_put_uint(p, (uint64_t)r->match->duration_ns);
+	}
+	*p++ = '}';
+	return p;
+}
+
+/* The ECS client and server field sets: the sender of a query is the client, of a response the
+ * server. */
+static char *put_roles(char *p, const struct dns_record *r)
+{
+	const struct packet_info *pi = r->packet;
+	bool response = r->message->is_response;
+	p = PUT(p, ",\"client\":{\"ip\":");
+	p = put_address(p, response ? pi->dst_addr : pi->src_addr);
+	p = PUT(p, ",\"port\":");
+	p = json_put_uint(p, response ? pi->dst_port : pi->src_port);
+	p = PUT(p, "},\"server\":{\"ip\":");
+	p = put_address(p, response ? pi->src_addr : pi->dst_addr);
+	p = PUT(p, ",\"port\":");
+	p = json_put_uint(p, response ? pi->src_port : pi->dst_port);
+	*p++ = '}';
+	return p;
+}
+
+/* Everything before the question: time, the ECS event, observer, endpoints, network, DNS
+ * header. source.bytes is this message's DNS size; on a matched answer destination.bytes is the
+ * query's. */
+static void write_head(struct json_writer *w, struct record_json_state *state,
 		       const struct dns_record *r)
 {
-	char *p = json_reserve(w, RECORD_FIXED_MAX);
+	char *p = json_reserve(w, RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	if (!p)
 		return;
+	bool matched = r->match && r->match->matched;
+	uint64_t bytes = r->dns_size + (matched ? r->match->query_size : 0);
 	p = PUT(p, "{\"@timestamp\":\"");
-	timestamp_format(cache, r->timestamp_ns, p);
+	timestamp_format(&state->timestamps, r->timestamp_ns, p);
 	p += TIMESTAMP_TEXT_LEN;
-	p = PUT(p, "\",\"source\":{\"ip\":");
+	p = PUT(p, "\",\"ecs\":{\"version\":\"" RECORD_ECS_VERSION "\"}");
+	p = put_event(p, &state->timestamps, r);
+	memcpy(p, state->observer, state->observer_len);
+	p += state->observer_len;
+	p = PUT(p, ",\"source\":{\"ip\":");
 	p = put_address(p, r->packet->src_addr);
 	p = PUT(p, ",\"port\":");
 	p = json_put_uint(p, r->packet->src_port);
+	p = PUT(p, ",\"bytes\":");
+	p = json_put_uint(p, r->dns_size);
 	p = PUT(p, "},\"destination\":{\"ip\":");
 	p = put_address(p, r->packet->dst_addr);
 	p = PUT(p, ",\"port\":");
 	p = json_put_uint(p, r->packet->dst_port);
+	if (matched) {
+		p = PUT(p, ",\"bytes\":");
+		p = json_put_uint(p, r->match->query_size);
+	}
 	*p++ = '}';
-	p = put_network(p, r->packet);
+	p = put_roles(p, r);
+	p = put_network(p, r, bytes);
 	p = put_dns_header(p, r->message);
-	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
+	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	json_commit(w, p);
 }
 
-/* What follows the answers: the end of "dns" and the "dnsprobe" object. */
+/* The ECS related.ip: the two endpoints and every resolved address. */
+static void write_related(struct json_writer *w, const struct dns_record *r)
+{
+	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + 32);
+	if (!p)
+		return;
+	p = PUT(p, ",\"related\":{\"ip\":[");
+	p = put_address(p, r->packet->src_addr);
+	if (memcmp(r->packet->src_addr, r->packet->dst_addr, 16) != 0) {
+		*p++ = ',';
+		p = put_address(p, r->packet->dst_addr);
+	}
+	json_commit(w, p);
+	write_addresses(w, r->message, true);
+	json_raw(w, "]}", 2);
+}
+
+/* What follows the answers: dns.resolved_ip, the end of "dns", related and "dnsprobe". */
 static void write_tail(struct json_writer *w, const struct dns_record *r)
 {
+	const struct dns_message *m = r->message;
+	if (m->answer_count > 0) {
+		json_raw(w, "]", 1);
+		if (write_addresses(w, m, false))
+			json_raw(w, "]", 1);
+	}
+	json_raw(w, "}", 1);
+	write_related(w, r);
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;
-	if (r->message->answer_count > 0)
-		*p++ = ']';
-	*p++ = '}';
 	p = put_dnsprobe(p, r);
 	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
 	json_commit(w, p);
 }
 
-void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
+void record_json_encode(struct json_writer *w, struct record_json_state *state,
 			const struct dns_record *r)
 {
 	const struct dns_message *m = r->message;
-	write_head(w, cache, r);
+	write_head(w, state, r);
 	if (m->has_question)
-		write_question(w, m);
+		write_question(w, state, m);
 	for (size_t i = 0; i < m->answer_count; i++)
 		write_answer(w, m, &m->answers[i], i == 0);
 	write_tail(w, r);

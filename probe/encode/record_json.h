@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "dns_match.h"
 #include "dns_message.h"
+#include "encoder.h"
 #include "flow_key.h"
 #include "json_writer.h"
 
@@ -19,6 +21,7 @@ struct dns_record {
 	bool sender_is_a;
 	size_t dns_size;
 	const struct dns_message *message;
+	const struct dns_match_result *match; /* NULL, or what matching found (answers) */
 };
 
 /* Remembers the formatted date of the last second seen, so most records format no date. */
@@ -29,12 +32,35 @@ struct timestamp_cache {
 
 void timestamp_cache_init(struct timestamp_cache *cache);
 
+/* The ECS version whose field definitions the records follow (ecs.version). */
+#define RECORD_ECS_VERSION "9.4.0"
+
+/* "observer":{"hostname":…,"name":…} as JSON: a host name and an --observer-name of up to 255
+ * bytes each, every byte escaped at worst. */
+#define RECORD_OBSERVER_JSON_MAX (2 * JSON_STRING_MAX(255) + 48)
+
+/* What a worker's encoder keeps between records. */
+struct record_json_state {
+	struct timestamp_cache timestamps;
+	const void *psl; /* the Public Suffix List (libpsl's psl_ctx_t), NULL when not loaded */
+	bool psl_owned;
+	char observer[RECORD_OBSERVER_JSON_MAX];
+	size_t observer_len;
+};
+
+/* Loads the Public Suffix List of the system (Debian's publicsuffix package, through libpsl) and
+ * sets the observer fields: observer.hostname from gethostname(), observer.name from the settings
+ * (the host name when NULL). Returns -1 when out of memory. */
+int record_json_state_init(struct record_json_state *state,
+			   const struct encoder_settings *settings);
+void record_json_state_destroy(struct record_json_state *state);
+
 /* RFC 3339 UTC with nanoseconds: "2024-01-02T03:04:05.123456789Z" (30 characters). */
 #define TIMESTAMP_TEXT_LEN 30
 void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMESTAMP_TEXT_LEN + 1]);
 
 /* Appends the record as one JSON object (no newline). */
-void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
+void record_json_encode(struct json_writer *w, struct record_json_state *state,
 			const struct dns_record *record);
 
 #endif

@@ -43,6 +43,22 @@ const char *malformed_reason_name(enum malformed_reason reason)
 	return reason < MALFORMED_REASON_COUNT ? malformed_names[reason] : "unknown";
 }
 
+static void match_counters_add(struct match_counters *total, const struct match_counters *part)
+{
+	total->matched_responses += part->matched_responses;
+	total->unmatched_responses += part->unmatched_responses;
+	total->unanswered_queries += part->unanswered_queries;
+	total->match_table_full += part->match_table_full;
+	for (int i = 0; i < MATCH_QTYPE_SLOTS; i++)
+		total->queries_by_qtype[i] += part->queries_by_qtype[i];
+	for (int i = 0; i < MATCH_RCODE_SLOTS; i++) {
+		total->responses_by_rcode[i] += part->responses_by_rcode[i];
+		total->latency_sum_ns[i] += part->latency_sum_ns[i];
+		for (int b = 0; b <= MATCH_LATENCY_BUCKETS; b++)
+			total->latency_buckets[i][b] += part->latency_buckets[i][b];
+	}
+}
+
 void counters_add(struct counters *total, const struct counters *part)
 {
 	total->packets += part->packets;
@@ -62,6 +78,7 @@ void counters_add(struct counters *total, const struct counters *part)
 	total->records_to_sink += part->records_to_sink;
 	total->records_dropped += part->records_dropped;
 	total->records_rejected += part->records_rejected;
+	match_counters_add(&total->match, &part->match);
 }
 
 int counters_balance(const struct counters *c, const struct sink_counters *s)
@@ -90,11 +107,15 @@ void counters_print_summary(FILE *out, const struct counters *c, const struct si
 		" TCP segments, %" PRIu64 " IP fragments, %" PRIu64
 		" unsupported link; rebuilt: %" PRIu64 " datagrams, %" PRIu64
 		" TCP messages, %" PRIu64 " abandoned; records: %" PRIu64 " delivered, %" PRIu64
-		" failed, %" PRIu64 " in flight, %" PRIu64 " dropped (sink full)%s\n",
+		" failed, %" PRIu64 " in flight, %" PRIu64
+		" dropped (sink full); matching: %" PRIu64 " answered, %" PRIu64
+		" unmatched responses, %" PRIu64 " unanswered queries, %" PRIu64 " table full%s\n",
 		c->packets, c->records, c->records_partial, c->not_dns, c->malformed, c->tcp,
 		c->ip_fragments, c->unsupported_link, c->reassembled_datagrams, c->tcp_messages,
 		abandoned_total(c), s->delivered, s->failed + c->records_rejected, s->in_flight,
-		c->records_dropped, counters_balance(c, s) ? "" : " [UNBALANCED]");
+		c->records_dropped, c->match.matched_responses, c->match.unmatched_responses,
+		c->match.unanswered_queries, c->match.match_table_full,
+		counters_balance(c, s) ? "" : " [UNBALANCED]");
 }
 
 int counters_write_json(FILE *out, const struct counters *c, const struct sink_counters *s)
@@ -128,8 +149,12 @@ int counters_write_json(FILE *out, const struct counters *c, const struct sink_c
 		"},\"records_partial\":%" PRIu64 ",\"records_to_sink\":%" PRIu64
 		",\"records_dropped\":%" PRIu64 ",\"records_rejected\":%" PRIu64
 		",\"delivered\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"in_flight\":%" PRIu64
+		",\"matched_responses\":%" PRIu64 ",\"unmatched_responses\":%" PRIu64
+		",\"unanswered_queries\":%" PRIu64 ",\"match_table_full\":%" PRIu64
 		",\"balanced\":%s}\n",
 		c->records_partial, c->records_to_sink, c->records_dropped, c->records_rejected,
-		s->delivered, s->failed, s->in_flight, counters_balance(c, s) ? "true" : "false");
+		s->delivered, s->failed, s->in_flight, c->match.matched_responses,
+		c->match.unmatched_responses, c->match.unanswered_queries,
+		c->match.match_table_full, counters_balance(c, s) ? "true" : "false");
 	return ferror(out) ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "cache_line.h"
 #include "clock.h"
 #include "community_id.h"
+#include "dns_match.h"
 #include "dns_parse.h"
 #include "flow_key.h"
 #include "json_writer.h"
@@ -32,12 +33,13 @@ struct worker {
 	struct dns_message *message;
 	struct ip_reassembly *fragments;
 	struct tcp_reassembly *streams;
+	struct dns_matcher *matcher;
 	int64_t last_ts_ns;
 	/* While a reassembled datagram that carried a tunnel is dispatched: it, for raw values. */
 	const struct packet_info *datagram;
 	const uint8_t *datagram_l4;
 	size_t datagram_len;
-	struct timestamp_cache timestamps;
+	struct record_json_state json;
 	char *value;
 	void (*wait_hook)(void *ctx);
 	void *wait_ctx;
@@ -59,11 +61,12 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->parser = dns_parser_new();
 	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
-	timestamp_cache_init(&w->timestamps);
 	atomic_init(&w->stop_ns, 0);
 	w->fragments = ip_reassembly_new(&config->fragments, &w->counters);
 	w->streams = tcp_reassembly_new(&config->streams, &w->counters);
-	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams) {
+	w->matcher = dns_matcher_new(&config->match, &w->counters);
+	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher ||
+	    record_json_state_init(&w->json, &config->encoder) != 0) {
 		worker_free(w);
 		return NULL;
 	}
@@ -77,6 +80,8 @@ void worker_free(struct worker *w)
 	dns_parser_free(w->parser);
 	ip_reassembly_free(w->fragments);
 	tcp_reassembly_free(w->streams);
+	dns_matcher_free(w->matcher);
+	record_json_state_destroy(&w->json);
 	free(w->message);
 	free(w->value);
 	free(w);
@@ -196,6 +201,8 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(p, &key);
+	struct dns_match_result match;
+	dns_match_message(w->matcher, &key, sender_is_a, w->message, dns_len, frame->ts_ns, &match);
 	char key_text[FLOW_KEY_TEXT_MAX];
 	struct sink_record record = {.timestamp_ns = frame->ts_ns};
 	if (w->config->key_format == KEY_TEXT) {
@@ -220,10 +227,11 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 		    .sender_is_a = sender_is_a,
 		    .dns_size = dns_len,
 		    .message = w->message,
+		    .match = &match,
 		};
 		struct json_writer json;
 		json_init(&json, w->value, VALUE_BUFFER_SIZE);
-		record_json_encode(&json, &w->timestamps, &dns);
+		record_json_encode(&json, &w->json, &dns);
 		if (json.overflow) {
 			count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
 			return;
@@ -320,6 +328,7 @@ void worker_end_burst(struct worker *w)
 {
 	ip_reassembly_expire(w->fragments, w->last_ts_ns);
 	tcp_reassembly_expire(w->streams, w->last_ts_ns);
+	dns_match_expire(w->matcher, w->last_ts_ns);
 	w->sink->ops->poll(w->sink->state, 0);
 }
 
@@ -327,10 +336,12 @@ void worker_finish(struct worker *w)
 {
 	ip_reassembly_abandon_all(w->fragments, ABANDON_HELD_AT_EXIT);
 	tcp_reassembly_abandon_all(w->streams, ABANDON_HELD_AT_EXIT);
+	dns_match_abandon_all(w->matcher);
 }
 
 void worker_restart_clock(struct worker *w)
 {
 	ip_reassembly_abandon_all(w->fragments, ABANDON_HELD_AT_PASS_END);
 	tcp_reassembly_abandon_all(w->streams, ABANDON_HELD_AT_PASS_END);
+	dns_match_abandon_all(w->matcher);
 }

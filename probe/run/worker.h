@@ -9,6 +9,8 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "dns_match.h"
+#include "encoder.h"
 #include "frame.h"
 #include "ip_reassembly.h"
 #include "sink.h"
@@ -42,6 +44,8 @@ struct worker_config {
 	/* Zero fields take the defaults of ip_reassembly.h and tcp_reassembly.h. */
 	struct ip_reassembly_limits fragments;
 	struct tcp_reassembly_limits streams;
+	struct dns_match_limits match; /* zero fields: the defaults of dns_match.h */
+	struct encoder_settings encoder;
 	/* After a stop, how long records still wait for a full sink, and with the final flush,
 	 * how long everything may take (--flush-timeout). */
 	int stop_wait_ms;
@@ -52,7 +56,6 @@ struct worker;
 /* The worker keeps pointers to config and sink; both must outlive it. */
 struct worker *worker_new(const struct worker_config *config, struct sink *sink);
 void worker_free(struct worker *w);
-
 
 void worker_packet(struct worker *w, int link_type, const struct frame *frame);
 

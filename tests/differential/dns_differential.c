@@ -28,11 +28,13 @@ static void encode(struct side *s, const struct packet_info *p, const struct pca
 			       .sender_is_a = sender_is_a,
 			       .dns_size = p->payload_len,
 			       .message = &s->message};
-	struct timestamp_cache cache;
-	timestamp_cache_init(&cache);
+	static struct record_json_state state;
+	static bool state_ready;
+	if (!state_ready)
+		state_ready = record_json_state_init(&state, NULL) == 0;
 	struct json_writer w;
 	json_init(&w, s->record, RECORD_MAX);
-	record_json_encode(&w, &cache, &r);
+	record_json_encode(&w, &state, &r);
 	s->record_len = w.len;
 }
 

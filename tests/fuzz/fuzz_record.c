@@ -37,11 +37,13 @@ size_t fuzz_record_encode(const struct dns_message *message, size_t dns_size, ch
 	    .dns_size = dns_size,
 	    .message = message,
 	};
-	struct timestamp_cache cache;
-	timestamp_cache_init(&cache);
+	static struct record_json_state state;
+	static bool state_ready;
+	if (!state_ready)
+		state_ready = record_json_state_init(&state, NULL) == 0;
 	struct json_writer w;
 	json_init(&w, out, FUZZ_RECORD_MAX);
-	record_json_encode(&w, &cache, &record);
+	record_json_encode(&w, &state, &record);
 	*overflow = w.overflow;
 	return w.len;
 }

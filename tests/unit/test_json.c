@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -107,25 +109,52 @@ static void record_layout(void **state)
 				    .sender_is_a = sender_is_a,
 				    .dns_size = b.len,
 				    .message = &message};
-	struct timestamp_cache cache;
-	timestamp_cache_init(&cache);
+	/* A matched answer: 1.5 ms after its query of 30 bytes. */
+	struct dns_match_result match = {.matched = true,
+					 .query_ns = 1700000000LL * 1000000000LL - 1500000,
+					 .duration_ns = 1500000,
+					 .query_size = 30};
+	record.match = &match;
+	struct record_json_state json_state;
+	struct encoder_settings settings = {.observer_name = "sensor \"1\""};
+	assert_int_equal(record_json_state_init(&json_state, &settings), 0);
 	struct json_writer w;
 	json_init(&w, buf, sizeof(buf) - 1);
-	record_json_encode(&w, &cache, &record);
+	record_json_encode(&w, &json_state, &record);
 	buf[w.len] = '\0';
-	assert_string_equal(
-	    buf, "{\"@timestamp\":\"2023-11-14T22:13:20.000000000Z\","
-		 "\"source\":{\"ip\":\"10.99.0.1\",\"port\":53},"
-		 "\"destination\":{\"ip\":\"10.99.0.7\",\"port\":40000},"
-		 "\"network\":{\"transport\":\"udp\",\"type\":\"ipv4\",\"vlan\":{\"id\":42}},"
-		 "\"dns\":{\"id\":258,\"type\":\"answer\",\"op_code\":\"QUERY\","
+	char hostname[256] = "";
+	assert_int_equal(gethostname(hostname, sizeof(hostname) - 1), 0);
+	static char expected[4096];
+	/* The Community ID is the one of the reference implementation (PyPI communityid 1.5:
+	 * CommunityID(seed=0).calc(FlowTuple.make_udp('10.99.0.1', '10.99.0.7', 53, 40000))). */
+	snprintf(expected, sizeof(expected),
+		 "{\"@timestamp\":\"2023-11-14T22:13:20.000000000Z\","
+		 "\"ecs\":{\"version\":\"9.4.0\"},"
+		 "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
+		 "\"type\":[\"connection\",\"protocol\"],\"dataset\":\"dnsprobe.dns\","
+		 "\"start\":\"2023-11-14T22:13:19.998500000Z\","
+		 "\"end\":\"2023-11-14T22:13:20.000000000Z\",\"duration\":1500000},"
+		 "\"observer\":{\"hostname\":\"%s\",\"name\":\"sensor \\\"1\\\"\"},"
+		 "\"source\":{\"ip\":\"10.99.0.1\",\"port\":53,\"bytes\":29},"
+		 "\"destination\":{\"ip\":\"10.99.0.7\",\"port\":40000,\"bytes\":30},"
+		 "\"client\":{\"ip\":\"10.99.0.7\",\"port\":40000},"
+		 "\"server\":{\"ip\":\"10.99.0.1\",\"port\":53},"
+		 "\"network\":{\"transport\":\"udp\",\"iana_number\":\"17\",\"type\":\"ipv4\","
+		 "\"protocol\":\"dns\",\"community_id\":\"1:WY6fSLRtKX9n1GOAVr6tVaGEcL8=\","
+		 "\"bytes\":59,\"vlan\":{\"id\":\"42\"}},"
+		 "\"dns\":{\"id\":\"258\",\"type\":\"answer\",\"op_code\":\"QUERY\","
 		 "\"header_flags\":[\"RD\",\"RA\"],\"response_code\":\"NXDOMAIN\","
-		 "\"question\":{\"name\":\"example.org\",\"type\":\"AAAA\",\"class\":\"IN\"}},"
+		 "\"question\":{\"name\":\"example.org\",\"type\":\"AAAA\",\"class\":\"IN\","
+		 "\"registered_domain\":\"example.org\",\"top_level_domain\":\"org\"}},"
+		 "\"related\":{\"ip\":[\"10.99.0.1\",\"10.99.0.7\"]},"
 		 "\"dnsprobe\":{\"flow_key\":\"0411"
 		 "00000000000000000000ffff0a630001"
 		 "00000000000000000000ffff0a630007"
 		 "00359c40\",\"direction\":\"a_to_b\",\"size\":29,"
-		 "\"counts\":{\"qd\":1,\"an\":0,\"ns\":0,\"ar\":0}}}");
+		 "\"counts\":{\"qd\":1,\"an\":0,\"ns\":0,\"ar\":0}}}",
+		 hostname);
+	assert_string_equal(buf, expected);
+	record_json_state_destroy(&json_state);
 	dns_parser_free(parser);
 }
 

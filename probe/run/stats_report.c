@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "dns_match.h"
 
 #ifndef DNSPROBE_VERSION
 #define DNSPROBE_VERSION "unknown"
@@ -125,6 +126,74 @@ struct counter_metric {
 	uint64_t value;
 };
 
+/* Query/response matching: what became of queries and responses, queries by type, responses by
+ * code, and the response-time histogram by response code (seconds, cumulative buckets). */
+static void write_match_metrics(FILE *out, const struct match_counters *m, const char *source)
+{
+	const struct counter_metric counters[] = {
+	    {"dnsprobe_matched_responses_total", "Responses that answered an open query.",
+	     m->matched_responses},
+	    {"dnsprobe_unmatched_responses_total",
+	     "Responses with no open query (capture started late, duplicates, another question).",
+	     m->unmatched_responses},
+	    {"dnsprobe_unanswered_queries_total",
+	     "Queries not answered within --response-timeout, or open when a replay ended.",
+	     m->unanswered_queries},
+	    {"dnsprobe_match_table_full_total",
+	     "Queries let go unmatched because the matching table (--match-queries) was full.",
+	     m->match_table_full},
+	};
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		write_uint_metric(out, source, counters[i].name, "counter", counters[i].help,
+				  counters[i].value);
+	write_family_head(out, "dnsprobe_queries_total", "counter", "DNS queries, by query type.");
+	for (unsigned i = 0; i < MATCH_QTYPE_SLOTS; i++) {
+		fputs("dnsprobe_queries_total", out);
+		write_labels(out, source, "qtype", dns_match_qtype_label(i));
+		fprintf(out, " %" PRIu64 "\n", m->queries_by_qtype[i]);
+	}
+	write_family_head(out, "dnsprobe_responses_total", "counter",
+			  "DNS responses, by response code.");
+	for (unsigned i = 0; i < MATCH_RCODE_SLOTS; i++) {
+		fputs("dnsprobe_responses_total", out);
+		write_labels(out, source, "rcode", dns_match_rcode_label(i));
+		fprintf(out, " %" PRIu64 "\n", m->responses_by_rcode[i]);
+	}
+	const char *name = "dnsprobe_response_time_seconds";
+	write_family_head(out, name, "histogram",
+			  "Time from a query to the response that matched it, by response code.");
+	for (unsigned row = 0; row < MATCH_RCODE_SLOTS; row++) {
+		uint64_t count = 0;
+		for (unsigned b = 0; b <= MATCH_LATENCY_BUCKETS; b++)
+			count += m->latency_buckets[row][b];
+		if (count == 0)
+			continue;
+		const char *rcode = dns_match_rcode_label(row);
+		uint64_t cumulative = 0;
+		for (unsigned b = 0; b <= MATCH_LATENCY_BUCKETS; b++) {
+			cumulative += m->latency_buckets[row][b];
+			fprintf(out, "%s_bucket{", name);
+			if (source) {
+				fputs("source=\"", out);
+				write_label_value(out, source);
+				fputs("\",", out);
+			}
+			if (b < MATCH_LATENCY_BUCKETS)
+				fprintf(out, "rcode=\"%s\",le=\"%g\"} %" PRIu64 "\n", rcode,
+					dns_match_latency_bounds_s[b], cumulative);
+			else
+				fprintf(out, "rcode=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", rcode,
+					cumulative);
+		}
+		fprintf(out, "%s_sum", name);
+		write_labels(out, source, "rcode", rcode);
+		fprintf(out, " %.9f\n", (double)m->latency_sum_ns[row] / 1e9);
+		fprintf(out, "%s_count", name);
+		write_labels(out, source, "rcode", rcode);
+		fprintf(out, " %" PRIu64 "\n", count);
+	}
+}
+
 int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, const char *source,
 				  double start_time_s)
 {
@@ -199,6 +268,7 @@ int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, cons
 		write_labels(out, source, "reason", abandon_reason_name(reason));
 		fprintf(out, " %" PRIu64 "\n", c->abandoned_by_reason[reason]);
 	}
+	write_match_metrics(out, &c->match, source);
 	write_uint_metric(out, source, "dnsprobe_records_in_flight", "gauge",
 			  "Records the sink accepted that are not delivered or failed yet.",
 			  t->sink.in_flight);

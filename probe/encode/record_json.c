@@ -137,8 +137,8 @@ static char *put_address(char *p, const uint8_t addr[16])
 
 /* "network": the ECS network field set. community_id is the key's Community ID v1 (seed 0, as
  * --key-format community-id); bytes the DNS bytes of the exchange as far as this record knows
- * them (source.bytes, plus destination.bytes on a matched answer). The VLAN ids are keywords in
- * ECS; vlan is the outermost tag, inner.vlan the innermost when there are more. */
+ * them (source.bytes, plus destination.bytes on a matched answer). vlan is the outermost tag,
+ * inner.vlan the innermost when there are more; both numbers (docs/records.md says why). */
 static char *put_network(char *p, const struct dns_record *r, uint64_t bytes)
 {
 	const struct packet_info *p_info = r->packet;
@@ -154,14 +154,14 @@ static char *put_network(char *p, const struct dns_record *r, uint64_t bytes)
 	p = PUT(p, "\",\"bytes\":");
 	p = json_put_uint(p, bytes);
 	if (p_info->vlan_count > 0) {
-		p = PUT(p, ",\"vlan\":{\"id\":\"");
+		p = PUT(p, ",\"vlan\":{\"id\":");
 		p = json_put_uint(p, p_info->vlan_ids[0]);
-		p = PUT(p, "\"}");
+		*p++ = '}';
 	}
 	if (p_info->vlan_count > 1) {
-		p = PUT(p, ",\"inner\":{\"vlan\":{\"id\":\"");
+		p = PUT(p, ",\"inner\":{\"vlan\":{\"id\":");
 		p = json_put_uint(p, p_info->vlan_ids[DECODE_MAX_VLANS - 1]);
-		p = PUT(p, "\"}}");
+		p = PUT(p, "}}");
 	}
 	*p++ = '}';
 	return p;
@@ -196,16 +196,17 @@ static char *put_flags(char *p, const struct dns_message *m)
 	return p;
 }
 
-/* The header fields of "dns", up to where the question goes. ECS types dns.id as a keyword. */
+/* The header fields of "dns", up to where the question goes. dns.id stays a number, which
+ * Elasticsearch indexes into ECS's keyword field as its text (docs/records.md). */
 static char *put_dns_header(char *p, const struct dns_message *m)
 {
 	char buf[DNS_MNEMONIC_MAX];
-	p = PUT(p, ",\"dns\":{\"id\":\"");
+	p = PUT(p, ",\"dns\":{\"id\":");
 	p = json_put_uint(p, m->id);
 	if (m->is_response)
-		p = PUT(p, "\",\"type\":\"answer\",\"op_code\":");
+		p = PUT(p, ",\"type\":\"answer\",\"op_code\":");
 	else
-		p = PUT(p, "\",\"type\":\"query\",\"op_code\":");
+		p = PUT(p, ",\"type\":\"query\",\"op_code\":");
 	p = put_mnemonic(p, dns_opcode_name(m->opcode, buf));
 	p = put_flags(p, m);
 	if (m->is_response) {

@@ -38,6 +38,7 @@ def bad_use(command, name, takes_value):
         ('*', 'brokers'): (['--brokers', ''], None),
         ('*', 'topic'): (['--topic', ''], None),
         ('*', 'stats-file'): (['--stats-file', ''], None),
+        ('*', 'observer-name'): (['--observer-name', ''], None),
         ('replay', 'summary-json'): (['--summary-json', NO_DIR], NO_DIR),
         ('capture', 'summary-json'): (['-i', 'lo', '--duration', '1', '--summary-json', NO_DIR],
                                       NO_DIR),

@@ -81,7 +81,8 @@ def test_generator_reproduces_captures(tmp_path):
 
 def record_view(r):
     return {
-        'source': r['source'], 'destination': r['destination'],
+        'source': {k: r['source'][k] for k in ('ip', 'port')},
+        'destination': {k: r['destination'][k] for k in ('ip', 'port')},
         'transport': r['network']['transport'], 'dns_id': r['dns']['id'],
         'name': r['dns']['question']['name'], 'type': r['dns']['type'],
         'tunnel': r['dnsprobe'].get('tunnel'),

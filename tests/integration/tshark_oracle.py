@@ -36,7 +36,7 @@ FIELDS = [
     'ip.reassembled.length', 'ipv6.reassembled.length', '_ws.malformed',
     'dns.id', 'dns.flags.response', 'dns.flags.opcode', 'dns.flags.rcode', 'dns.resp.ext_rcode',
     'dns.flags.authoritative', 'dns.flags.truncated', 'dns.flags.recdesired',
-    'dns.flags.recavail', 'dns.flags.authenticated', 'dns.flags.checkdisable',
+    'dns.flags.recavail', 'dns.flags.authenticated', 'dns.flags.checkdisable', 'dns.resp.z.do',
     'dns.count.queries', 'dns.count.answers', 'dns.count.auth_rr', 'dns.count.add_rr',
     'dns.count.zones', 'dns.count.prerequisites', 'dns.count.updates',
     'dns.qry.name', 'dns.qry.type', 'dns.qry.class',
@@ -214,7 +214,8 @@ def dns_message(layers):
         'opcode': opcode_text(int(_first(layers, 'dns.flags.opcode') or 0)),
         'rcode': rcode_text(rcode) if rcode is not None else None,
         # tshark shows AA and RA on responses only
-        'flags': sorted(name for name, f in FLAG_FIELDS if _first(layers, f) == '1'),
+        'flags': sorted([name for name, f in FLAG_FIELDS if _first(layers, f) == '1'] +
+                        (['DO'] if _first(layers, 'dns.resp.z.do') in ('1', 'True') else [])),
         'qname': _first(layers, 'dns.qry.name'),
         'qtype': qtype_text(int(qtype)) if qtype is not None else None,
         'qclass': class_text(_int(qclass)) if qclass is not None else None,
@@ -437,7 +438,7 @@ def flow_key_of(proto, src, sport, dst, dport):
     return key.hex(), 'a_to_b' if a <= b else 'b_to_a'
 
 
-HEADER_FLAGS = {'AA', 'TC', 'RD', 'RA', 'AD', 'CD'}
+HEADER_FLAGS = {'AA', 'TC', 'RD', 'RA', 'AD', 'CD', 'DO'}  # DO: from the OPT record, as ECS lists it
 TIMESTAMP_RE = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z')
 
 

@@ -1,5 +1,5 @@
-/* Query/response matching on a flow_table keyed by flow key and message id, with the question
- * kept as a keyed hash beside each open query. */
+/* Query/response matching: an open-addressing table of open queries keyed by flow key and
+ * message id, the question kept as a keyed hash in each entry. */
 #include "dns_match.h"
 
 #include <stdlib.h>
@@ -7,7 +7,6 @@
 #include <sys/random.h>
 
 #include "dns_mnemonics.h"
-#include "flow_table.h"
 #include "siphash.h"
 
 #define NS_PER_SECOND 1000000000LL
@@ -24,19 +23,35 @@ static const uint16_t counted_qtypes[MATCH_QTYPE_SLOTS - 1] = {
     48 /* DNSKEY */, 64 /* SVCB */, 65 /* HTTPS */, 252 /* AXFR */, 255 /* ANY */,
 };
 
-/* What is kept of an open query beside its flow_table slot (same index). */
+/* An open query: one cache line, so a lookup costs about one memory access. */
 struct open_query {
-	uint64_t question; /* keyed hash of the lower-cased name, type and class */
+	uint8_t key[MATCH_KEY_LEN]; /* the flow key, then the id */
+	uint64_t question;	    /* keyed hash of the lower-cased name, type and class */
+	int64_t query_ns;	    /* capture time of the latest copy */
 	uint32_t size;
+	bool used;
 	bool sender_is_a;
 };
 
+_Static_assert(sizeof(struct open_query) == 64, "an open query fills one cache line");
+
+/* Open addressing: a key lives in the PROBE_MAX slots from its hash on, so a lookup compares at
+ * most that many keys whatever the traffic. The table has max_queries slots (rounded up to a
+ * power of two); a full window lets its oldest query go, counted as match_table_full. */
+#define PROBE_MAX 8
+/* Slots the expiry looks at per call (after every burst): a timed-out query is counted within
+ * one sweep of the table. */
+#define SWEEP_PER_CALL 256
+
 struct dns_matcher {
-	struct flow_table table; /* key: flow key, then the id; last_seen_ns: the query's time */
-	struct open_query *queries;
+	struct open_query *slots;
+	uint32_t mask; /* slots - 1 */
+	uint32_t max_queries, used;
+	uint32_t sweep; /* where the expiry goes on */
 	struct match_counters *counters;
 	int64_t timeout_ns;
-	uint8_t question_key[SIPHASH_KEY_LEN];
+	uint8_t key[SIPHASH_KEY_LEN];	       /* for the slot of a key */
+	uint8_t question_key[SIPHASH_KEY_LEN]; /* for the question */
 };
 
 struct dns_matcher *dns_matcher_new(const struct dns_match_limits *limits,
@@ -45,18 +60,22 @@ struct dns_matcher *dns_matcher_new(const struct dns_match_limits *limits,
 	struct dns_matcher *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	uint32_t capacity = limits->max_queries ? limits->max_queries : DNS_MATCH_DEFAULT_QUERIES;
+	m->max_queries = limits->max_queries ? limits->max_queries : DNS_MATCH_DEFAULT_QUERIES;
 	m->timeout_ns =
 	    limits->timeout_ns ? limits->timeout_ns : DNS_MATCH_DEFAULT_TIMEOUT_S * NS_PER_SECOND;
 	m->counters = &counters->match;
-	m->queries = calloc(capacity, sizeof(*m->queries));
-	if (!m->queries || flow_table_init(&m->table, capacity, MATCH_KEY_LEN) != 0 ||
+	uint32_t slots = PROBE_MAX;
+	while (slots < m->max_queries)
+		slots <<= 1;
+	m->mask = slots - 1;
+	m->slots = aligned_alloc(sizeof(struct open_query), (size_t)slots * sizeof(*m->slots));
+	if (!m->slots || getrandom(m->key, sizeof(m->key), 0) != (ssize_t)sizeof(m->key) ||
 	    getrandom(m->question_key, sizeof(m->question_key), 0) !=
 		(ssize_t)sizeof(m->question_key)) {
-		free(m->queries);
-		free(m);
+		dns_matcher_free(m);
 		return NULL;
 	}
+	memset(m->slots, 0, (size_t)slots * sizeof(*m->slots));
 	return m;
 }
 
@@ -64,8 +83,7 @@ void dns_matcher_free(struct dns_matcher *m)
 {
 	if (!m)
 		return;
-	flow_table_destroy(&m->table);
-	free(m->queries);
+	free(m->slots);
 	free(m);
 }
 
@@ -127,25 +145,77 @@ static void match_key(uint8_t out[MATCH_KEY_LEN], const struct flow_key *key, ui
 	out[FLOW_KEY_LEN + 1] = (uint8_t)id;
 }
 
+/* The slot holding key, or NULL; *home is where its window starts. */
+static struct open_query *find(struct dns_matcher *m, const uint8_t *key, uint32_t *home)
+{
+	*home = (uint32_t)siphash13(m->key, key, MATCH_KEY_LEN) & m->mask;
+	for (uint32_t i = 0; i < PROBE_MAX; i++) {
+		struct open_query *q = &m->slots[(*home + i) & m->mask];
+		if (q->used && memcmp(q->key, key, MATCH_KEY_LEN) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+static void let_go(struct dns_matcher *m, struct open_query *q)
+{
+	q->used = false;
+	m->used--;
+}
+
+/* The next held query from the sweep position on (there is one: the table is not empty). */
+static struct open_query *next_held(struct dns_matcher *m)
+{
+	for (;;) {
+		struct open_query *q = &m->slots[m->sweep];
+		m->sweep = (m->sweep + 1) & m->mask;
+		if (q->used)
+			return q;
+	}
+}
+
+/* A slot for a new query in the window at home: a free one, or the oldest of the window when
+ * it is full; when the table holds max_queries already, one query goes first (the oldest of the
+ * window, or the next the sweep finds). What goes counts as match_table_full. */
+static struct open_query *take_slot(struct dns_matcher *m, uint32_t home)
+{
+	struct open_query *free_slot = NULL, *oldest = NULL;
+	for (uint32_t i = 0; i < PROBE_MAX; i++) {
+		struct open_query *q = &m->slots[(home + i) & m->mask];
+		if (!q->used) {
+			if (!free_slot)
+				free_slot = q;
+		} else if (!oldest || q->query_ns < oldest->query_ns) {
+			oldest = q;
+		}
+	}
+	if (free_slot && m->used < m->max_queries)
+		return free_slot;
+	m->counters->match_table_full++;
+	if (!free_slot) {
+		let_go(m, oldest);
+		return oldest;
+	}
+	let_go(m, oldest ? oldest : next_held(m));
+	return free_slot;
+}
+
 static void hold_query(struct dns_matcher *m, const uint8_t *key, bool sender_is_a,
 		       uint64_t question, size_t size, int64_t now_ns)
 {
-	uint32_t slot = flow_table_find(&m->table, key);
-	if (slot == FLOW_TABLE_NONE) {
-		uint32_t victim = flow_table_victim(&m->table, key);
-		if (victim != FLOW_TABLE_NONE) {
-			m->counters->match_table_full++;
-			flow_table_remove(&m->table, victim);
-		}
-		slot = flow_table_insert(&m->table, key, now_ns);
-		if (slot ==
-		    FLOW_TABLE_NONE) /* a table of one slot whose chain rule still refuses */
-			return;
+	uint32_t home;
+	struct open_query *q = find(m, key, &home);
+	if (q) {
+		if (q->question != question) /* the id reused for another question */
+			m->counters->unanswered_queries++;
 	} else {
-		flow_table_touch(&m->table, slot, now_ns);
+		q = take_slot(m, home);
+		memcpy(q->key, key, MATCH_KEY_LEN);
+		q->used = true;
+		m->used++;
 	}
-	struct open_query *q = &m->queries[slot];
 	q->question = question;
+	q->query_ns = now_ns;
 	q->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 	q->sender_is_a = sender_is_a;
 }
@@ -164,27 +234,25 @@ static void answer_query(struct dns_matcher *m, const uint8_t *key, bool sender_
 			 const struct dns_message *message, int64_t now_ns,
 			 struct dns_match_result *out)
 {
-	uint32_t slot = flow_table_find(&m->table, key);
-	const struct open_query *q = slot != FLOW_TABLE_NONE ? &m->queries[slot] : NULL;
-	if (q && now_ns - m->table.slots[slot].last_seen_ns > m->timeout_ns) {
-		/* Too late: the query counts as unanswered, as the next expiry would have had it.
-		 */
+	uint32_t home;
+	struct open_query *q = find(m, key, &home);
+	if (q && now_ns - q->query_ns > m->timeout_ns) {
+		/* Too late: the query counts as unanswered, as the expiry would have had it. */
 		m->counters->unanswered_queries++;
-		flow_table_remove(&m->table, slot);
+		let_go(m, q);
 		q = NULL;
 	}
 	if (!q || q->sender_is_a == sender_is_a || q->question != question_hash(m, message)) {
 		m->counters->unmatched_responses++;
 		return;
 	}
-	int64_t query_ns = m->table.slots[slot].last_seen_ns;
 	out->matched = true;
-	out->query_ns = query_ns;
-	out->duration_ns = now_ns > query_ns ? now_ns - query_ns : 0;
+	out->query_ns = q->query_ns;
+	out->duration_ns = now_ns > q->query_ns ? now_ns - q->query_ns : 0;
 	out->query_size = q->size;
 	m->counters->matched_responses++;
 	count_latency(m->counters, message->rcode, out->duration_ns);
-	flow_table_remove(&m->table, slot);
+	let_go(m, q);
 }
 
 void dns_match_message(struct dns_matcher *m, const struct flow_key *key, bool sender_is_a,
@@ -206,20 +274,22 @@ void dns_match_message(struct dns_matcher *m, const struct flow_key *key, bool s
 
 void dns_match_expire(struct dns_matcher *m, int64_t now_ns)
 {
-	for (;;) {
-		uint32_t oldest = flow_table_oldest(&m->table);
-		if (oldest == FLOW_TABLE_NONE ||
-		    now_ns - m->table.slots[oldest].last_seen_ns <= m->timeout_ns)
-			return;
-		m->counters->unanswered_queries++;
-		flow_table_remove(&m->table, oldest);
+	for (uint32_t n = 0; n < SWEEP_PER_CALL && n <= m->mask; n++) {
+		struct open_query *q = &m->slots[m->sweep];
+		m->sweep = (m->sweep + 1) & m->mask;
+		if (q->used && now_ns - q->query_ns > m->timeout_ns) {
+			m->counters->unanswered_queries++;
+			let_go(m, q);
+		}
 	}
 }
 
 void dns_match_abandon_all(struct dns_matcher *m)
 {
-	for (uint32_t oldest; (oldest = flow_table_oldest(&m->table)) != FLOW_TABLE_NONE;) {
-		m->counters->unanswered_queries++;
-		flow_table_remove(&m->table, oldest);
+	for (uint32_t i = 0; i <= m->mask; i++) {
+		if (m->slots[i].used) {
+			m->counters->unanswered_queries++;
+			let_go(m, &m->slots[i]);
+		}
 	}
 }

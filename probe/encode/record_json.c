@@ -2,7 +2,6 @@
 #include "record_json.h"
 
 #include <assert.h>
-#include <libpsl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,22 +41,14 @@ int record_json_state_init(struct record_json_state *state, const struct encoder
 		hostname[0] = '\0';
 	const char *name = settings && settings->observer_name ? settings->observer_name : hostname;
 	set_observer(state, hostname, name);
-	/* psl_latest reads the list libpsl was built to use (Debian: the publicsuffix package's
-	 * file) when it is newer than the one built in, which Debian also takes from that package.
-	 */
-	state->psl = psl_latest(NULL);
-	state->psl_owned = state->psl != NULL;
-	if (!state->psl)
-		state->psl = psl_builtin();
-	return 0;
+	state->domains = domain_parts_new();
+	return state->domains ? 0 : -1;
 }
 
 void record_json_state_destroy(struct record_json_state *state)
 {
-	if (state->psl_owned)
-		psl_free((psl_ctx_t *)state->psl);
-	state->psl = NULL;
-	state->psl_owned = false;
+	domain_parts_free(state->domains);
+	state->domains = NULL;
 }
 
 static void put_digits(char *out, uint64_t value, int width)
@@ -276,10 +267,11 @@ static char *put_ecs_name(char *p, const char *text, size_t len)
 
 /* dns.question.registered_domain, subdomain and top_level_domain from the Public Suffix List.
  * Left out for names libpsl cannot take: with escapes (\DDD, \.), or the root. */
-static char *put_domain_parts(char *p, const void *psl, const char *name, size_t len)
+static char *put_domain_parts(char *p, struct domain_parts_finder *domains, const char *name,
+			      size_t len)
 {
 	char lower[DNS_NAME_TEXT_MAX + 1];
-	if (!psl || len == 0 || len > DNS_NAME_TEXT_MAX || memchr(name, '\\', len) ||
+	if (len == 0 || len > DNS_NAME_TEXT_MAX || memchr(name, '\\', len) ||
 	    (len == 1 && name[0] == '.'))
 		return p;
 	for (size_t i = 0; i < len; i++) {
@@ -287,8 +279,10 @@ static char *put_domain_parts(char *p, const void *psl, const char *name, size_t
 		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 	}
 	lower[len] = '\0';
-	const char *registered = psl_registrable_domain(psl, lower);
-	const char *suffix = psl_unregistrable_domain(psl, lower);
+	struct domain_parts parts;
+	domain_parts_find(domains, lower, len, &parts);
+	const char *registered = parts.has_registered ? lower + parts.registered : NULL;
+	const char *suffix = parts.has_suffix ? lower + parts.suffix : NULL;
 	if (registered) {
 		p = PUT(p, ",\"registered_domain\":");
 		p = json_put_string(p, registered, len - (size_t)(registered - lower));
@@ -297,14 +291,14 @@ static char *put_domain_parts(char *p, const void *psl, const char *name, size_t
 			p = json_put_string(p, lower, (size_t)(registered - lower) - 1);
 		}
 	}
-	if (suffix && *suffix) {
+	if (suffix) {
 		p = PUT(p, ",\"top_level_domain\":");
 		p = json_put_string(p, suffix, len - (size_t)(suffix - lower));
 	}
 	return p;
 }
 
-static void write_question(struct json_writer *w, const struct record_json_state *state,
+static void write_question(struct json_writer *w, struct record_json_state *state,
 			   const struct dns_message *m)
 {
 	size_t room = 4 * JSON_STRING_MAX(m->qname_len) + ANSWER_FIXED_MAX;
@@ -314,7 +308,7 @@ static void write_question(struct json_writer *w, const struct record_json_state
 	p = PUT(p, ",\"question\":{\"name\":");
 	p = put_ecs_name(p, m->qname, m->qname_len);
 	p = put_type_and_class(p, m->qtype, m->qclass);
-	p = put_domain_parts(p, state->psl, m->qname, m->qname_len);
+	p = put_domain_parts(p, state->domains, m->qname, m->qname_len);
 	*p++ = '}';
 	assert((size_t)(p - (w->buf + w->len)) <= room);
 	json_commit(w, p);
@@ -465,7 +459,8 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 
 /* The ECS event field set; a matched answer adds when the exchange started (the query's capture
  * time) and ended (this response's), and the response time in nanoseconds. */
-static char *put_event(char *p, struct timestamp_cache *cache, const struct dns_record *r)
+static char *put_event(char *p, struct timestamp_cache *cache, const char *timestamp,
+		       const struct dns_record *r)
 {
 	p = PUT(p, ",\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
 		   "\"type\":[\"connection\",\"protocol\"],\"dataset\":\"dnsprobe.dns\"");
@@ -474,7 +469,7 @@ static char *put_event(char *p, struct timestamp_cache *cache, const struct dns_
 		timestamp_format(cache, r->match->query_ns, p);
 		p += TIMESTAMP_TEXT_LEN;
 		p = PUT(p, "\",\"end\":\"");
-		timestamp_format(cache, r->timestamp_ns, p);
+		memcpy(p, timestamp, TIMESTAMP_TEXT_LEN); /* the answer's time: @timestamp */
 		p += TIMESTAMP_TEXT_LEN;
 		p = PUT(p, "\",\"duration\":");
 		p = json_put_uint(p, (uint64_t)r->match->duration_ns);
@@ -483,20 +478,37 @@ static char *put_event(char *p, struct timestamp_cache *cache, const struct dns_
 	return p;
 }
 
+/* Where the source and destination addresses were written (quoted) in the record, so that
+ * client, server and related.ip copy them instead of formatting them again. */
+struct address_spans {
+	size_t source, source_len, destination, destination_len;
+	size_t source_port, source_port_len, destination_port, destination_port_len;
+};
+
+static char *copy_span(char *p, const struct json_writer *w, size_t at, size_t len)
+{
+	memcpy(p, w->buf + at, len);
+	return p + len;
+}
+
 /* The ECS client and server field sets: the sender of a query is the client, of a response the
  * server. */
-static char *put_roles(char *p, const struct dns_record *r)
+static char *put_roles(char *p, const struct json_writer *w, const struct address_spans *a,
+		       const struct dns_record *r)
 {
-	const struct packet_info *pi = r->packet;
 	bool response = r->message->is_response;
 	p = PUT(p, ",\"client\":{\"ip\":");
-	p = put_address(p, response ? pi->dst_addr : pi->src_addr);
+	p = response ? copy_span(p, w, a->destination, a->destination_len)
+		     : copy_span(p, w, a->source, a->source_len);
 	p = PUT(p, ",\"port\":");
-	p = json_put_uint(p, response ? pi->dst_port : pi->src_port);
+	p = response ? copy_span(p, w, a->destination_port, a->destination_port_len)
+		     : copy_span(p, w, a->source_port, a->source_port_len);
 	p = PUT(p, "},\"server\":{\"ip\":");
-	p = put_address(p, response ? pi->src_addr : pi->dst_addr);
+	p = response ? copy_span(p, w, a->source, a->source_len)
+		     : copy_span(p, w, a->destination, a->destination_len);
 	p = PUT(p, ",\"port\":");
-	p = json_put_uint(p, response ? pi->src_port : pi->dst_port);
+	p = response ? copy_span(p, w, a->source_port, a->source_port_len)
+		     : copy_span(p, w, a->destination_port, a->destination_port_len);
 	*p++ = '}';
 	return p;
 }
@@ -505,7 +517,7 @@ static char *put_roles(char *p, const struct dns_record *r)
  * header. source.bytes is this message's DNS size; on a matched answer destination.bytes is the
  * query's. */
 static void write_head(struct json_writer *w, struct record_json_state *state,
-		       const struct dns_record *r)
+		       const struct dns_record *r, struct address_spans *a)
 {
 	char *p = json_reserve(w, RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	if (!p)
@@ -513,28 +525,37 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	bool matched = r->match && r->match->matched;
 	uint64_t bytes = r->dns_size + (matched ? r->match->query_size : 0);
 	p = PUT(p, "{\"@timestamp\":\"");
+	const char *timestamp = p;
 	timestamp_format(&state->timestamps, r->timestamp_ns, p);
 	p += TIMESTAMP_TEXT_LEN;
 	p = PUT(p, "\",\"ecs\":{\"version\":\"" RECORD_ECS_VERSION "\"}");
-	p = put_event(p, &state->timestamps, r);
+	p = put_event(p, &state->timestamps, timestamp, r);
 	memcpy(p, state->observer, state->observer_len);
 	p += state->observer_len;
 	p = PUT(p, ",\"source\":{\"ip\":");
+	a->source = (size_t)(p - w->buf);
 	p = put_address(p, r->packet->src_addr);
+	a->source_len = (size_t)(p - w->buf) - a->source;
 	p = PUT(p, ",\"port\":");
+	a->source_port = (size_t)(p - w->buf);
 	p = json_put_uint(p, r->packet->src_port);
+	a->source_port_len = (size_t)(p - w->buf) - a->source_port;
 	p = PUT(p, ",\"bytes\":");
 	p = json_put_uint(p, r->dns_size);
 	p = PUT(p, "},\"destination\":{\"ip\":");
+	a->destination = (size_t)(p - w->buf);
 	p = put_address(p, r->packet->dst_addr);
+	a->destination_len = (size_t)(p - w->buf) - a->destination;
 	p = PUT(p, ",\"port\":");
+	a->destination_port = (size_t)(p - w->buf);
 	p = json_put_uint(p, r->packet->dst_port);
+	a->destination_port_len = (size_t)(p - w->buf) - a->destination_port;
 	if (matched) {
 		p = PUT(p, ",\"bytes\":");
 		p = json_put_uint(p, r->match->query_size);
 	}
 	*p++ = '}';
-	p = put_roles(p, r);
+	p = put_roles(p, w, a, r);
 	p = put_network(p, r, bytes);
 	p = put_dns_header(p, r->message);
 	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
@@ -542,16 +563,17 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 }
 
 /* The ECS related.ip: the two endpoints and every resolved address. */
-static void write_related(struct json_writer *w, const struct dns_record *r)
+static void write_related(struct json_writer *w, const struct dns_record *r,
+			  const struct address_spans *a)
 {
 	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + 32);
 	if (!p)
 		return;
 	p = PUT(p, ",\"related\":{\"ip\":[");
-	p = put_address(p, r->packet->src_addr);
+	p = copy_span(p, w, a->source, a->source_len);
 	if (memcmp(r->packet->src_addr, r->packet->dst_addr, 16) != 0) {
 		*p++ = ',';
-		p = put_address(p, r->packet->dst_addr);
+		p = copy_span(p, w, a->destination, a->destination_len);
 	}
 	json_commit(w, p);
 	write_addresses(w, r->message, true);
@@ -559,7 +581,8 @@ static void write_related(struct json_writer *w, const struct dns_record *r)
 }
 
 /* What follows the answers: dns.resolved_ip, the end of "dns", related and "dnsprobe". */
-static void write_tail(struct json_writer *w, const struct dns_record *r)
+static void write_tail(struct json_writer *w, const struct dns_record *r,
+		       const struct address_spans *a)
 {
 	const struct dns_message *m = r->message;
 	if (m->answer_count > 0) {
@@ -568,7 +591,7 @@ static void write_tail(struct json_writer *w, const struct dns_record *r)
 			json_raw(w, "]", 1);
 	}
 	json_raw(w, "}", 1);
-	write_related(w, r);
+	write_related(w, r, a);
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;
@@ -581,10 +604,13 @@ void record_json_encode(struct json_writer *w, struct record_json_state *state,
 			const struct dns_record *r)
 {
 	const struct dns_message *m = r->message;
-	write_head(w, state, r);
+	struct address_spans spans = {0};
+	write_head(w, state, r, &spans);
+	if (w->overflow)
+		return;
 	if (m->has_question)
 		write_question(w, state, m);
 	for (size_t i = 0; i < m->answer_count; i++)
 		write_answer(w, m, &m->answers[i], i == 0);
-	write_tail(w, r);
+	write_tail(w, r, &spans);
 }

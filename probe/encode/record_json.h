@@ -10,6 +10,7 @@
 #include "decode.h"
 #include "dns_match.h"
 #include "dns_message.h"
+#include "domain_parts.h"
 #include "encoder.h"
 #include "flow_key.h"
 #include "json_writer.h"
@@ -42,15 +43,14 @@ void timestamp_cache_init(struct timestamp_cache *cache);
 /* What a worker's encoder keeps between records. */
 struct record_json_state {
 	struct timestamp_cache timestamps;
-	const void *psl; /* the Public Suffix List (libpsl's psl_ctx_t), NULL when not loaded */
-	bool psl_owned;
+	struct domain_parts_finder *domains; /* the Public Suffix List */
 	char observer[RECORD_OBSERVER_JSON_MAX];
 	size_t observer_len;
 };
 
 /* Loads the Public Suffix List of the system (Debian's publicsuffix package, through libpsl) and
  * sets the observer fields: observer.hostname from gethostname(), observer.name from the settings
- * (the host name when NULL). Returns -1 when out of memory. */
+ * (the host name when NULL). Returns -1 when out of memory or without a list. */
 int record_json_state_init(struct record_json_state *state,
 			   const struct encoder_settings *settings);
 void record_json_state_destroy(struct record_json_state *state);

@@ -24,7 +24,9 @@ enum event_input {
 /* What the stages after parse know about one DNS message. Pointers stay valid while the
  * encoder runs, not after. */
 struct dns_event {
-	const struct frame *frame; /* as captured */
+	int64_t
+	    timestamp_ns; /* capture time (for dnstap input, the sender's), ns since the epoch */
+	const struct frame *frame; /* as captured; NULL for messages not taken from a frame */
 	int link_type;
 	enum event_input input;
 	const struct packet_info *packet; /* the decoded headers (inner ones for tunnels) */
@@ -59,7 +61,7 @@ struct value_encoder {
 };
 
 /* Longest key any key encoder writes. */
-#define KEY_ENCODED_MAX 80
+#define KEY_ENCODED_MAX 112
 
 struct key_encoder {
 	const char *name; /* --key-format NAME */

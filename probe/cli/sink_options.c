@@ -47,8 +47,8 @@ void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 {
 	memset(o, 0, sizeof(*o));
 	o->output = "-";
-	o->key_format = KEY_BINARY;
-	o->value_format = VALUE_JSON;
+	o->key_encoder = key_encoder_find("binary");
+	o->value_encoder = value_encoder_find("json");
 	o->on_full = default_on_full;
 	o->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT_MS;
 	o->kafka_send_time = default_on_full == ON_FULL_BLOCK;
@@ -180,26 +180,16 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 		o->output_given = true;
 		return 1;
 	case SINK_OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->value_format = VALUE_JSON;
-		else if (strcmp(arg, "raw") == 0)
-			o->value_format = VALUE_RAW;
-		else
-			return cli_usage_error("--format: '%s' is not a format; use json or raw",
-					       arg);
+		o->value_encoder = value_encoder_find(arg);
+		if (!o->value_encoder)
+			return cli_usage_error("--format: '%s' is not a format; use %s", arg,
+					       value_encoder_names());
 		return 1;
 	case SINK_OPT_KEY_FORMAT:
-		if (strcmp(arg, "binary") == 0)
-			o->key_format = KEY_BINARY;
-		else if (strcmp(arg, "text") == 0)
-			o->key_format = KEY_TEXT;
-		else if (strcmp(arg, "community-id") == 0)
-			o->key_format = KEY_COMMUNITY_ID;
-		else
-			return cli_usage_error(
-			    "--key-format: '%s' is not a key format; use binary, "
-			    "text or community-id",
-			    arg);
+		o->key_encoder = key_encoder_find(arg);
+		if (!o->key_encoder)
+			return cli_usage_error("--key-format: '%s' is not a key format; use %s",
+					       arg, key_encoder_names());
 		return 1;
 	case SINK_OPT_ON_FULL:
 		if (strcmp(arg, "block") == 0)
@@ -251,16 +241,17 @@ int sink_options_finish(struct sink_options *o)
 		return cli_usage_error(
 		    "--topic, -X and -F are for Kafka output and need --brokers; "
 		    "e.g. --brokers 127.0.0.1:9092 --topic dns");
-	if (o->value_format == VALUE_RAW && !o->brokers && !o->discard)
-		return cli_usage_error("--format raw needs Kafka output (--brokers); files take "
-				       "JSON records");
+	if (o->value_encoder->binary && !o->brokers && !o->discard)
+		return cli_usage_error("--format %s needs Kafka output (--brokers); files take "
+				       "JSON records",
+				       o->value_encoder->name);
 	return 0;
 }
 
 void sink_options_apply(const struct sink_options *o, struct worker_config *config)
 {
-	config->key_format = o->key_format;
-	config->value_format = o->value_format;
+	config->key_encoder = o->key_encoder;
+	config->value_encoder = o->value_encoder;
 	config->on_full = o->on_full;
 	config->stop_wait_ms = o->flush_timeout_ms;
 }

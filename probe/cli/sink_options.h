@@ -21,8 +21,8 @@ struct sink_options {
 	const char *topic;
 	const char *kafka_settings[SINK_MAX_KAFKA_SETTINGS]; /* "key=value" for librdkafka */
 	int kafka_setting_count;
-	enum key_format key_format;
-	enum value_format value_format;
+	const struct key_encoder *key_encoder;
+	const struct value_encoder *value_encoder;
 	enum on_full on_full;
 	bool on_full_given;
 	int flush_timeout_ms;

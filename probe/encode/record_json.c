@@ -247,7 +247,7 @@ static char *put_tunnel(char *p, const struct packet_info *packet)
 	return p;
 }
 
-static char *put_dnsprobe(char *p, const struct dns_record *r)
+static char *put_dnsprobe(char *p, const struct dns_event *r)
 {
 	const struct dns_message *m = r->message;
 	p = PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
@@ -257,7 +257,7 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 		p = PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
 	else
 		p = PUT(p, "\",\"direction\":\"b_to_a\",\"size\":");
-	p = json_put_uint(p, r->dns_size);
+	p = json_put_uint(p, r->dns_len);
 	p = PUT(p, ",\"counts\":{\"qd\":");
 	p = json_put_uint(p, m->qdcount);
 	p = PUT(p, ",\"an\":");
@@ -284,7 +284,7 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 
 /* Everything before the question: time, endpoints, network, DNS header. */
 static void write_head(struct json_writer *w, struct timestamp_cache *cache,
-		       const struct dns_record *r)
+		       const struct dns_event *r)
 {
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
@@ -308,7 +308,7 @@ static void write_head(struct json_writer *w, struct timestamp_cache *cache,
 }
 
 /* What follows the answers: the end of "dns" and the "dnsprobe" object. */
-static void write_tail(struct json_writer *w, const struct dns_record *r)
+static void write_tail(struct json_writer *w, const struct dns_event *r)
 {
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
@@ -322,7 +322,7 @@ static void write_tail(struct json_writer *w, const struct dns_record *r)
 }
 
 void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
-			const struct dns_record *r)
+			const struct dns_event *r)
 {
 	const struct dns_message *m = r->message;
 	write_head(w, cache, r);

@@ -9,17 +9,9 @@
 
 #include "decode.h"
 #include "dns_message.h"
+#include "encoder.h"
 #include "flow_key.h"
 #include "json_writer.h"
-
-struct dns_record {
-	int64_t timestamp_ns; /* capture time, nanoseconds since the epoch */
-	const struct packet_info *packet;
-	const struct flow_key *key;
-	bool sender_is_a;
-	size_t dns_size;
-	const struct dns_message *message;
-};
 
 /* Remembers the formatted date of the last second seen, so most records format no date. */
 struct timestamp_cache {
@@ -35,6 +27,6 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 
 /* Appends the record as one JSON object (no newline). */
 void record_json_encode(struct json_writer *w, struct timestamp_cache *cache,
-			const struct dns_record *record);
+			const struct dns_event *record);
 
 #endif

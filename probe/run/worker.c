@@ -5,15 +5,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bytes.h"
 #include "cache_line.h"
 #include "clock.h"
-#include "community_id.h"
 #include "dns_parse.h"
 #include "flow_key.h"
-#include "json_writer.h"
-#include "raw_packet.h"
-#include "record_json.h"
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
@@ -37,8 +32,8 @@ struct worker {
 	const struct packet_info *datagram;
 	const uint8_t *datagram_l4;
 	size_t datagram_len;
-	struct timestamp_cache timestamps;
-	char *value;
+	void *encoder_state;
+	uint8_t *value;
 	void (*wait_hook)(void *ctx);
 	void *wait_ctx;
 	atomic_llong stop_ns; /* CLOCK_MONOTONIC time of the stop request; 0: none */
@@ -59,7 +54,13 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->parser = dns_parser_new();
 	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
-	timestamp_cache_init(&w->timestamps);
+	if (config->value_encoder->state_new) {
+		w->encoder_state = config->value_encoder->state_new(&config->encoder_settings);
+		if (!w->encoder_state) {
+			worker_free(w);
+			return NULL;
+		}
+	}
 	atomic_init(&w->stop_ns, 0);
 	w->fragments = ip_reassembly_new(&config->fragments, &w->counters);
 	w->streams = tcp_reassembly_new(&config->streams, &w->counters);
@@ -77,6 +78,8 @@ void worker_free(struct worker *w)
 	dns_parser_free(w->parser);
 	ip_reassembly_free(w->fragments);
 	tcp_reassembly_free(w->streams);
+	if (w->encoder_state)
+		w->config->value_encoder->state_free(w->encoder_state);
 	free(w->message);
 	free(w->value);
 	free(w);
@@ -158,33 +161,6 @@ static void publish(struct worker *w, const struct sink_record *record)
 	}
 }
 
-/* The raw value: the frame as captured when the message lies in it, else (rebuilt from
- * fragments or from several TCP segments) one packet rebuilt around the whole message. */
-static bool raw_value(struct worker *w, const struct frame *frame, const struct packet_info *p,
-		      const uint8_t *dns, size_t dns_len, struct sink_record *record)
-{
-	if (bytes_span_inside(frame->data, frame->caplen, dns, dns_len)) {
-		record->value = frame->data;
-		record->value_len = frame->caplen;
-		return true;
-	}
-	size_t len;
-	if (w->datagram && bytes_span_inside(w->datagram_l4, w->datagram_len, dns, dns_len))
-		len = raw_packet_rebuild_datagram((uint8_t *)w->value, VALUE_BUFFER_SIZE,
-						  frame->data, frame->caplen, w->datagram,
-						  w->datagram_l4, w->datagram_len);
-	else
-		len = raw_packet_rebuild((uint8_t *)w->value, VALUE_BUFFER_SIZE, frame->data,
-					 frame->caplen, p, dns, dns_len);
-	if (len == 0) {
-		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
-		return false;
-	}
-	record->value = w->value;
-	record->value_len = len;
-	return true;
-}
-
 /* One DNS message (a UDP payload, or a message from a TCP stream) becomes one record. */
 static void handle_dns(struct worker *w, const struct frame *frame, const struct packet_info *p,
 		       const uint8_t *dns, size_t dns_len, bool truncated)
@@ -195,41 +171,34 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	}
 
 	struct flow_key key;
-	bool sender_is_a = flow_key_build(p, &key);
-	char key_text[FLOW_KEY_TEXT_MAX];
-	struct sink_record record = {.timestamp_ns = frame->ts_ns};
-	if (w->config->key_format == KEY_TEXT) {
-		record.key = key_text;
-		record.key_len = flow_key_text(&key, key_text, sizeof(key_text));
-	} else if (w->config->key_format == KEY_COMMUNITY_ID) {
-		record.key = key_text;
-		record.key_len = community_id_v1(&key, COMMUNITY_ID_DEFAULT_SEED, key_text);
-	} else {
-		record.key = key.bytes;
-		record.key_len = FLOW_KEY_LEN;
-	}
-
-	if (w->config->value_format == VALUE_RAW) {
-		if (!raw_value(w, frame, p, dns, dns_len, &record))
-			return;
-	} else {
-		struct dns_record dns = {
-		    .timestamp_ns = frame->ts_ns,
-		    .packet = p,
-		    .key = &key,
-		    .sender_is_a = sender_is_a,
-		    .dns_size = dns_len,
-		    .message = w->message,
-		};
-		struct json_writer json;
-		json_init(&json, w->value, VALUE_BUFFER_SIZE);
-		record_json_encode(&json, &w->timestamps, &dns);
-		if (json.overflow) {
-			count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
-			return;
-		}
-		record.value = w->value;
-		record.value_len = json.len;
+	struct dns_event event = {
+	    .timestamp_ns = frame->ts_ns,
+	    .frame = frame,
+	    .link_type = frame->link_type,
+	    .input = EVENT_INPUT_WIRE,
+	    .packet = p,
+	    .key = &key,
+	    .sender_is_a = flow_key_build(p, &key),
+	    .dns = dns,
+	    .dns_len = dns_len,
+	    .dns_truncated = truncated,
+	    .message = w->message,
+	    .datagram = w->datagram,
+	    .datagram_l4 = w->datagram_l4,
+	    .datagram_len = w->datagram_len,
+	};
+	uint8_t key_bytes[KEY_ENCODED_MAX];
+	struct sink_record record = {
+	    .key = key_bytes,
+	    .key_len = w->config->key_encoder->encode(&key, key_bytes),
+	    .value = w->value,
+	    .value_len = w->config->value_encoder->encode(w->encoder_state, &event, w->value,
+							  VALUE_BUFFER_SIZE),
+	    .timestamp_ns = frame->ts_ns,
+	};
+	if (record.value_len == 0) {
+		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
+		return;
 	}
 	if (w->message->malformed)
 		w->counters.records_partial++;

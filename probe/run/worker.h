@@ -9,6 +9,7 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "encoder.h"
 #include "frame.h"
 #include "ip_reassembly.h"
 #include "sink.h"
@@ -19,17 +20,6 @@ enum on_full {
 	ON_FULL_DROP   /* drop the record and count it */
 };
 
-enum value_format {
-	VALUE_JSON,
-	VALUE_RAW /* the packet bytes as captured */
-};
-
-enum key_format {
-	KEY_BINARY,	 /* the 38-byte flow key */
-	KEY_TEXT,	 /* "udp 192.0.2.1:53 198.51.100.7:40000" */
-	KEY_COMMUNITY_ID /* Community ID v1 of the flow, "1:<base64 SHA-1>" */
-};
-
 struct worker_config {
 	struct port_set dns_ports;
 	/* UDP destination ports that mean VXLAN and Geneve; the standard ports (4789, 6081) are
@@ -37,8 +27,9 @@ struct worker_config {
 	struct port_set vxlan_ports;
 	struct port_set geneve_ports;
 	enum on_full on_full;
-	enum value_format value_format;
-	enum key_format key_format;
+	const struct value_encoder *value_encoder; /* --format */
+	const struct key_encoder *key_encoder;	   /* --key-format */
+	struct encoder_settings encoder_settings;
 	/* Zero fields take the defaults of ip_reassembly.h and tcp_reassembly.h. */
 	struct ip_reassembly_limits fragments;
 	struct tcp_reassembly_limits streams;
@@ -52,7 +43,6 @@ struct worker;
 /* The worker keeps pointers to config and sink; both must outlive it. */
 struct worker *worker_new(const struct worker_config *config, struct sink *sink);
 void worker_free(struct worker *w);
-
 
 void worker_packet(struct worker *w, int link_type, const struct frame *frame);
 

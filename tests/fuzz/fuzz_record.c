@@ -29,12 +29,12 @@ size_t fuzz_record_encode(const struct dns_message *message, size_t dns_size, ch
 	fixed_packet(&packet, dns_size);
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(&packet, &key);
-	struct dns_record record = {
+	struct dns_event record = {
 	    .timestamp_ns = 1700000000123456789LL,
 	    .packet = &packet,
 	    .key = &key,
 	    .sender_is_a = sender_is_a,
-	    .dns_size = dns_size,
+	    .dns_len = dns_size,
 	    .message = message,
 	};
 	struct timestamp_cache cache;

@@ -101,11 +101,11 @@ static void record_layout(void **state)
 	p.dst_addr[12] = 10, p.dst_addr[13] = 99, p.dst_addr[15] = 7;
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(&p, &key);
-	struct dns_record record = {.timestamp_ns = 1700000000LL * 1000000000LL,
+	struct dns_event record = {.timestamp_ns = 1700000000LL * 1000000000LL,
 				    .packet = &p,
 				    .key = &key,
 				    .sender_is_a = sender_is_a,
-				    .dns_size = b.len,
+				    .dns_len = b.len,
 				    .message = &message};
 	struct timestamp_cache cache;
 	timestamp_cache_init(&cache);

@@ -275,3 +275,22 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 		return sink_null_open(sink, err, err_size);
 	return sink_file_open(sink, o->output, err, err_size);
 }
+
+/* path is the output file, or the lane's own file ("{worker}" filled in). */
+static int open_for_runner(void *options, const char *path, struct sink *out, char *err,
+			   size_t err_size)
+{
+	struct sink_options o = *(const struct sink_options *)options;
+	if (path)
+		o.output = path;
+	return sink_options_open(&o, out, err, err_size);
+}
+
+struct sink_opener sink_options_opener(const struct sink_options *o)
+{
+	return (struct sink_opener){
+	    .open = open_for_runner,
+	    .ctx = (void *)o,
+	    .path = o->brokers || o->discard ? NULL : o->output,
+	};
+}

@@ -10,19 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "clock.h"
 
 #ifndef DNSPROBE_VERSION
 #define DNSPROBE_VERSION "unknown"
 #endif
-
-const char stats_report_help[] =
-    "Monitoring:\n"
-    "      --stats-interval S   print a line of counters on standard error every S seconds\n"
-    "      --stats-file PATH    write the counters as Prometheus metrics to PATH (for\n"
-    "                           node_exporter's textfile collector: a *.prom file), replaced\n"
-    "                           atomically every S seconds (default 10) and at exit\n";
 
 struct stats_report {
 	int64_t interval_ns;
@@ -35,31 +27,6 @@ struct stats_report {
 	struct runner_totals last;
 	bool write_failing; /* the last file write failed; warned once until it works again */
 };
-
-int stats_options_handle(struct stats_report_options *o, int c, const char *arg)
-{
-	switch (c) {
-	case STATS_OPT_INTERVAL: {
-		char *end;
-		errno = 0;
-		double seconds = strtod(arg, &end);
-		if (errno || end == arg || *end != '\0' || !(seconds >= 0.1 && seconds <= 86400))
-			return cli_usage_error("--stats-interval: '%s' is not a number of seconds; "
-					       "give 0.1 to 86400, e.g. --stats-interval 60",
-					       arg);
-		o->interval_s = seconds;
-		return 1;
-	}
-	case STATS_OPT_FILE:
-		if (arg[0] == '\0')
-			return cli_usage_error("--stats-file: give a path, e.g. "
-					       "/var/lib/prometheus/node-exporter/dnsprobe.prom");
-		o->file = arg;
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 int64_t stats_report_now_ns(void)
 {

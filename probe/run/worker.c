@@ -155,7 +155,10 @@ static void publish(struct worker *w, const struct sink_record *record)
 			w->counters.records_dropped++;
 			return;
 		}
-		w->sink->ops->poll(w->sink->state, FULL_POLL_MS);
+		if (w->sink->ops->poll)
+			w->sink->ops->poll(w->sink->state, FULL_POLL_MS);
+		else
+			nanosleep(&(struct timespec){.tv_nsec = FULL_POLL_MS * NS_PER_MS}, NULL);
 		if (w->wait_hook)
 			w->wait_hook(w->wait_ctx);
 	}
@@ -271,8 +274,9 @@ static void dispatch(struct worker *w, const struct frame *frame, struct packet_
 	}
 }
 
-void worker_packet(struct worker *w, int link_type, const struct frame *frame)
+void worker_packet(struct worker *w, const struct frame *frame)
 {
+	int link_type = frame->link_type;
 	w->counters.packets++;
 	w->last_ts_ns = frame->ts_ns;
 	if (!decode_link_type_supported(link_type)) {
@@ -289,7 +293,7 @@ void worker_end_burst(struct worker *w)
 {
 	ip_reassembly_expire(w->fragments, w->last_ts_ns);
 	tcp_reassembly_expire(w->streams, w->last_ts_ns);
-	w->sink->ops->poll(w->sink->state, 0);
+	sink_poll(w->sink, 0);
 }
 
 void worker_finish(struct worker *w)

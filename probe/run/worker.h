@@ -44,7 +44,8 @@ struct worker;
 struct worker *worker_new(const struct worker_config *config, struct sink *sink);
 void worker_free(struct worker *w);
 
-void worker_packet(struct worker *w, int link_type, const struct frame *frame);
+/* One frame; its link type says how to decode it. */
+void worker_packet(struct worker *w, const struct frame *frame);
 
 /* Called after each burst: lets the sink serve its delivery reports. */
 void worker_end_burst(struct worker *w);

@@ -109,8 +109,9 @@ static void feed(struct worker *w, int link_type, const uint8_t *bytes, size_t l
 	    .caplen = (uint32_t)len,
 	    .wirelen = (uint32_t)len + (cut ? CUT_WIRE_EXTRA : 0),
 	    .ts_ns = ts_ns,
+	    .link_type = link_type,
 	};
-	worker_packet(w, link_type, &frame);
+	worker_packet(w, &frame);
 	free(copy);
 }
 

@@ -27,8 +27,8 @@ static void *run_lane(void *arg)
 	return NULL;
 }
 
-int lane_threads_start(struct lane_threads **out, int (*lane_main)(void *lane),
-		       void *const *lanes, unsigned count, char *err, size_t err_size)
+int lane_threads_start(struct lane_threads **out, int (*lane_main)(void *lane), void *const *lanes,
+		       unsigned count, char *err, size_t err_size)
 {
 	struct lane_threads *t = calloc(1, sizeof(*t) + count * sizeof(t->threads[0]));
 	*out = t;

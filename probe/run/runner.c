@@ -17,13 +17,13 @@
 #include "signals.h"
 #include "sink_shared_file.h"
 
-#define CONTROL_TICK_MS	       20
-#define PUBLISH_EVERY_NS       (20 * 1000000LL)
-#define DROPS_EVERY_NS	       1000000000LL
-#define BUDGET_USED_NAP_NS     1000000L
-#define NS_PER_MS	       1000000LL
-#define WORKER_PLACEHOLDER     "{worker}"
-#define LANE_MESSAGE_SIZE      512
+#define CONTROL_TICK_MS	   20
+#define PUBLISH_EVERY_NS   (20 * 1000000LL)
+#define DROPS_EVERY_NS	   1000000000LL
+#define BUDGET_USED_NAP_NS 1000000L
+#define NS_PER_MS	   1000000LL
+#define WORKER_PLACEHOLDER "{worker}"
+#define LANE_MESSAGE_SIZE  512
 
 struct lane {
 	_Alignas(CACHE_LINE_SIZE) struct runner *runner; /* each lane on lines of its own */

@@ -23,11 +23,11 @@ static void encode(struct side *s, const struct packet_info *p, const struct pca
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(p, &key);
 	struct dns_event r = {.timestamp_ns = (int64_t)h->ts.tv_sec * 1000000000LL,
-			       .packet = p,
-			       .key = &key,
-			       .sender_is_a = sender_is_a,
-			       .dns_len = p->payload_len,
-			       .message = &s->message};
+			      .packet = p,
+			      .key = &key,
+			      .sender_is_a = sender_is_a,
+			      .dns_len = p->payload_len,
+			      .message = &s->message};
 	struct timestamp_cache cache;
 	timestamp_cache_init(&cache);
 	struct json_writer w;

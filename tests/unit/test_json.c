@@ -102,11 +102,11 @@ static void record_layout(void **state)
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(&p, &key);
 	struct dns_event record = {.timestamp_ns = 1700000000LL * 1000000000LL,
-				    .packet = &p,
-				    .key = &key,
-				    .sender_is_a = sender_is_a,
-				    .dns_len = b.len,
-				    .message = &message};
+				   .packet = &p,
+				   .key = &key,
+				   .sender_is_a = sender_is_a,
+				   .dns_len = b.len,
+				   .message = &message};
 	struct timestamp_cache cache;
 	timestamp_cache_init(&cache);
 	struct json_writer w;

@@ -1,6 +1,6 @@
-/* The DPDK capture backend: EAL, ports, and one receive loop per rx queue on its own lcore. The
- * loop takes whole bursts from the queue, hands every frame to the lane's worker and frees the
- * burst; nothing is passed between threads. */
+/* The DPDK capture backend: EAL, ports, and one input per rx queue, whose lane loop runs on an
+ * lcore of its own. Each burst's mbufs are held until the next burst is asked for, then freed;
+ * nothing is passed between threads. */
 #include "dpdk_capture.h"
 
 #include <stdlib.h>
@@ -15,12 +15,12 @@
 #include <rte_mbuf_dyn.h>
 
 #include "clock.h"
-#include "decode.h"
 #include "dpdk_eal.h"
 #include "dpdk_port.h"
 
 #define RX_BURST	      64
-#define LINEAR_BUFFER_SIZE    65536
+#define LINEAR_BUFFER_SIZE    65536 /* per frame of a burst */
+#define LINK_TYPE_ETHERNET    1	    /* pcap LINKTYPE_ETHERNET */
 #define IDLE_POLLS_BEFORE_NAP 256
 #define IDLE_NAP_US	      100
 /* Worker lcores EAL gets when the user names none and --workers does not say: enough for the
@@ -28,14 +28,16 @@
 #define AUTO_LCORES_PER_PORT 16
 
 struct dpdk_lane {
-	struct lane *lane;
 	uint16_t port_id;
 	uint16_t queue_id;
 	unsigned lcore_id;
 	bool file_timestamps; /* net_pcap puts the file's microseconds in a dynamic field */
 	int timestamp_offset;
 	uint64_t timestamp_flag;
-	uint8_t *linear; /* a frame spread over several mbufs, copied into one piece */
+	uint8_t *linear; /* frames spread over several mbufs, copied into one piece each */
+	struct rte_mbuf *held[RX_BURST]; /* the last burst, freed when the next is asked for */
+	uint16_t held_count;
+	unsigned idle_polls;
 };
 
 struct dpdk_capture {
@@ -64,62 +66,85 @@ static int64_t file_time_ns(uint64_t microseconds)
 	return seconds * 1000000000LL + fraction * 1000;
 }
 
-static void handle_burst(struct dpdk_lane *dl, struct worker *w, struct rte_mbuf **bufs, uint16_t n)
+static void to_frames(struct dpdk_lane *dl, struct rte_mbuf **bufs, uint16_t n,
+		      struct frame *frames)
 {
 	int64_t burst_ns = 0; /* the wall clock, read at most once per burst */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = bufs[i];
-		struct frame frame = {
+		struct frame *frame = &frames[i];
+		*frame = (struct frame){
 		    .data = rte_pktmbuf_mtod(m, const uint8_t *),
 		    .caplen = m->data_len,
 		    .wirelen = m->pkt_len,
+		    .link_type = LINK_TYPE_ETHERNET,
 		};
 		if (m->nb_segs > 1) {
 			uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)LINEAR_BUFFER_SIZE);
-			frame.data = rte_pktmbuf_read(m, 0, len, dl->linear);
-			frame.caplen = frame.data ? len : 0;
+			frame->data = rte_pktmbuf_read(m, 0, len,
+						       dl->linear + (size_t)i * LINEAR_BUFFER_SIZE);
+			frame->caplen = frame->data ? len : 0;
 		}
 		if (dl->file_timestamps && (m->ol_flags & dl->timestamp_flag)) {
-			frame.ts_ns = file_time_ns(
+			frame->ts_ns = file_time_ns(
 			    *RTE_MBUF_DYNFIELD(m, dl->timestamp_offset, rte_mbuf_timestamp_t *));
 		} else {
 			if (burst_ns == 0)
 				burst_ns = clock_ns(CLOCK_REALTIME);
-			frame.ts_ns = burst_ns;
+			frame->ts_ns = burst_ns;
 		}
-		worker_packet(w, LINK_ETHERNET, &frame);
 	}
 }
 
-static int receive_loop(void *arg)
+static void free_held(struct dpdk_lane *dl)
 {
-	struct dpdk_lane *dl = arg;
-	struct worker *w = lane_worker(dl->lane);
-	struct rte_mbuf *bufs[RX_BURST];
-	unsigned idle_polls = 0;
-	while (lane_running(dl->lane)) {
-		unsigned want = lane_claim(dl->lane, RX_BURST);
-		uint16_t n =
-		    want ? rte_eth_rx_burst(dl->port_id, dl->queue_id, bufs, (uint16_t)want) : 0;
-		if (n > 0) {
-			handle_burst(dl, w, bufs, n);
-			rte_pktmbuf_free_bulk(bufs, n);
-			idle_polls = 0;
-		}
-		lane_end_burst(dl->lane, want, n);
-		/* An idle queue costs a nap instead of a spinning core; a busy one never naps. */
-		if (n == 0 && ++idle_polls >= IDLE_POLLS_BEFORE_NAP)
-			rte_delay_us_sleep(IDLE_NAP_US);
-	}
-	return 0;
+	if (dl->held_count)
+		rte_pktmbuf_free_bulk(dl->held, dl->held_count);
+	dl->held_count = 0;
 }
+
+static int lane_next_burst(void *state, struct frame *frames, unsigned max)
+{
+	struct dpdk_lane *dl = state;
+	free_held(dl);
+	uint16_t want = (uint16_t)RTE_MIN(max, (unsigned)RX_BURST);
+	uint16_t n = rte_eth_rx_burst(dl->port_id, dl->queue_id, dl->held, want);
+	dl->held_count = n;
+	if (n > 0) {
+		to_frames(dl, dl->held, n, frames);
+		dl->idle_polls = 0;
+	} else if (++dl->idle_polls >= IDLE_POLLS_BEFORE_NAP) {
+		/* An idle queue costs a nap instead of a spinning core; a busy one never naps. */
+		rte_delay_us_sleep(IDLE_NAP_US);
+	}
+	return n;
+}
+
+static const char *lane_error(void *state)
+{
+	(void)state;
+	return "the rx queue failed";
+}
+
+static void lane_close(void *state)
+{
+	free_held(state);
+}
+
+static const struct capture_ops dpdk_lane_ops = {
+    .next_burst = lane_next_burst,
+    .error = lane_error,
+    .close = lane_close,
+};
 
 static void release(struct dpdk_capture *dc)
 {
 	for (int i = 0; i < dc->port_count; i++)
 		dpdk_port_close(&dc->ports[i]);
-	for (unsigned i = 0; dc->lanes && i < dc->lane_count; i++)
+	for (unsigned i = 0; dc->lanes && i < dc->lane_count; i++) {
+		free_held(&dc->lanes[i]);
 		free(dc->lanes[i].linear);
+	}
 	free(dc->lanes);
 	free(dc);
 	eal_stop();
@@ -183,7 +208,7 @@ static int setup_ports(struct dpdk_capture *dc, const uint16_t *ids, int count, 
 /* Pairs every rx queue with a worker lcore of its own. */
 static int assign_lanes(struct dpdk_capture *dc, char *err, size_t err_size)
 {
-	if (dc->lane_count > rte_lcore_count() - 1 || dc->lane_count > RUNNER_MAX_LANES) {
+	if (dc->lane_count > rte_lcore_count() - 1 || dc->lane_count > DPDK_MAX_LANES) {
 		snprintf(
 		    err, err_size,
 		    "%u rx queue%s need%s a worker lcore each but EAL has %u besides the main "
@@ -214,7 +239,7 @@ static int assign_lanes(struct dpdk_capture *dc, char *err, size_t err_size)
 			dl->file_timestamps = port->pcap_timestamps;
 			dl->timestamp_offset = offset;
 			dl->timestamp_flag = flag_bit >= 0 ? (UINT64_C(1) << flag_bit) : 0;
-			dl->linear = malloc(LINEAR_BUFFER_SIZE);
+			dl->linear = malloc((size_t)RX_BURST * LINEAR_BUFFER_SIZE);
 			if (!dl->linear) {
 				snprintf(err, err_size, "out of memory");
 				return -1;
@@ -252,8 +277,8 @@ int dpdk_capture_start(struct dpdk_capture **out, const struct dpdk_capture_opti
 	    .auto_worker_lcores =
 		port_guess * (o->workers_given ? o->workers : AUTO_LCORES_PER_PORT),
 	};
-	if (eal.auto_worker_lcores > RUNNER_MAX_LANES)
-		eal.auto_worker_lcores = RUNNER_MAX_LANES;
+	if (eal.auto_worker_lcores > DPDK_MAX_LANES)
+		eal.auto_worker_lcores = DPDK_MAX_LANES;
 	if (eal_start(&eal, err, err_size) != 0)
 		return DPDK_FAILED_USAGE;
 
@@ -289,15 +314,19 @@ unsigned dpdk_capture_lane_count(const struct dpdk_capture *dc)
 	return dc->lane_count;
 }
 
-int dpdk_capture_launch(struct dpdk_capture *dc, struct runner *runner, char *err, size_t err_size)
+struct capture dpdk_capture_lane(struct dpdk_capture *dc, unsigned index)
+{
+	return (struct capture){.ops = &dpdk_lane_ops, .state = &dc->lanes[index]};
+}
+
+int dpdk_capture_launch(struct dpdk_capture *dc, int (*lane_main)(void *lane), void *const *lanes,
+			char *err, size_t err_size)
 {
 	for (int p = 0; p < dc->port_count; p++)
 		if (dpdk_port_start(&dc->ports[p], &dc->request, err, err_size) != 0)
 			return -1;
-	for (unsigned i = 0; i < dc->lane_count; i++)
-		dc->lanes[i].lane = runner_lane(runner, i);
 	for (unsigned i = 0; i < dc->lane_count; i++) {
-		int rc = rte_eal_remote_launch(receive_loop, &dc->lanes[i], dc->lanes[i].lcore_id);
+		int rc = rte_eal_remote_launch(lane_main, lanes[i], dc->lanes[i].lcore_id);
 		if (rc != 0) {
 			snprintf(err, err_size, "cannot launch a worker on lcore %u: %s",
 				 dc->lanes[i].lcore_id, rte_strerror(-rc));
@@ -324,33 +353,21 @@ void dpdk_capture_print_startup(const struct dpdk_capture *dc, FILE *out)
 	}
 }
 
-static void read_port_drops(void *ctx, struct capture_drops *out)
+void dpdk_capture_read_drops(const struct dpdk_capture *dc, struct capture_drops *out)
 {
-	const struct dpdk_capture *dc = ctx;
 	for (int p = 0; p < dc->port_count; p++)
 		dpdk_port_add_stats(&dc->ports[p], out);
 }
 
-static void wait_for_lcores(void *ctx)
+void dpdk_capture_wait(struct dpdk_capture *dc)
 {
-	struct dpdk_capture *dc = ctx;
 	if (dc->launched)
 		rte_eal_mp_wait_lcore();
 	dc->launched = false;
 }
 
-void dpdk_capture_backend(struct dpdk_capture *dc, struct runner_backend *out)
-{
-	*out = (struct runner_backend){
-	    .name = "DPDK",
-	    .read_drops = read_port_drops,
-	    .wait = wait_for_lcores,
-	    .ctx = dc,
-	};
-}
-
 void dpdk_capture_close(struct dpdk_capture *dc)
 {
-	wait_for_lcores(dc);
+	dpdk_capture_wait(dc);
 	release(dc);
 }

@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "capture_runner.h"
+#include "capture.h"
 
 #define DPDK_MAX_PORTS 32
+#define DPDK_MAX_LANES 128
 
 struct dpdk_capture_options {
 	char **eal_args; /* passed to EAL as they are */
@@ -40,15 +41,22 @@ int dpdk_capture_start(struct dpdk_capture **out, const struct dpdk_capture_opti
 /* One lane per rx queue over all ports. */
 unsigned dpdk_capture_lane_count(const struct dpdk_capture *dc);
 
-/* Starts the ports and launches one receive loop per lane on its own lcore. Returns 0, or -1 with
- * one line in err. */
-int dpdk_capture_launch(struct dpdk_capture *dc, struct runner *runner, char *err, size_t err_size);
+/* Lane index's input: the rx queue, read in bursts (the runner pulls them). */
+struct capture dpdk_capture_lane(struct dpdk_capture *dc, unsigned index);
+
+/* Starts the ports and runs lane_main(lanes[i]) for every lane on its own lcore. Returns 0, or
+ * -1 with one line in err. */
+int dpdk_capture_launch(struct dpdk_capture *dc, int (*lane_main)(void *lane), void *const *lanes,
+			char *err, size_t err_size);
 
 /* One start-up line per port. */
 void dpdk_capture_print_startup(const struct dpdk_capture *dc, FILE *out);
 
-/* What the control loop calls: port statistics, and waiting for the lcores. */
-void dpdk_capture_backend(struct dpdk_capture *dc, struct runner_backend *out);
+/* The ports' statistics, summed into out, on the main thread. */
+void dpdk_capture_read_drops(const struct dpdk_capture *dc, struct capture_drops *out);
+
+/* Returns once every lane loop has ended. */
+void dpdk_capture_wait(struct dpdk_capture *dc);
 
 /* Stops and closes the ports and releases EAL. */
 void dpdk_capture_close(struct dpdk_capture *dc);

@@ -10,7 +10,7 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
-#include "capture_runner.h"
+#include "capture.h"
 
 enum flow_placement {
 	PLACEMENT_RSS,		 /* the NIC hashes with the symmetric key */

@@ -27,8 +27,9 @@ enum { FILE_HEADER_SIZE = 24, RECORD_HEADER_SIZE = 16 };
 struct pcap_blocks {
 	pcap_t *handle; /* owns the descriptor, which stays open for replay's progress bar */
 	int fd;
-	size_t next;   /* in buffer: the next record header */
-	size_t filled; /* in buffer: the end of what was read */
+	size_t next;	    /* in buffer: the next record header */
+	size_t filled;	    /* in buffer: the end of what was read */
+	uint64_t buffer_at; /* the file offset of the buffer's first byte */
 	bool big_endian;
 	bool fraction_signed; /* see next_record */
 	uint32_t fraction_ns; /* nanoseconds per unit of a timestamp's fraction: 1000 or 1 */
@@ -38,7 +39,12 @@ struct pcap_blocks {
 	uint8_t buffer[BUFFER_SIZE];
 };
 
-enum record_result { RECORD_READ, RECORD_END, RECORD_BAD };
+enum record_result {
+	RECORD_READ,
+	RECORD_END,
+	RECORD_BAD,
+	RECORD_LATER /* not all in the buffer, which may not be refilled in this burst */
+};
 
 static uint32_t read_u32(const struct pcap_blocks *b, const uint8_t *p)
 {
@@ -51,6 +57,7 @@ static bool refill(struct pcap_blocks *b)
 {
 	size_t unread = b->filled - b->next;
 	memmove(b->buffer, b->buffer + b->next, unread);
+	b->buffer_at += b->next;
 	b->next = 0;
 	b->filled = unread;
 	while (b->filled < BUFFER_SIZE) {
@@ -76,10 +83,23 @@ static bool have_bytes(struct pcap_blocks *b, size_t wanted)
 	return b->filled - b->next >= wanted || refill(b);
 }
 
-/* The next record, checked against the end of the file the way libpcap checks it, with
- * libpcap's wording for what is wrong. */
-static enum record_result next_record(struct pcap_blocks *b, struct frame *frame)
+/* True when the next record is whole in the buffer, as a record libpcap accepts. */
+static bool record_in_buffer(const struct pcap_blocks *b)
 {
+	size_t left = b->filled - b->next;
+	if (left < RECORD_HEADER_SIZE)
+		return false;
+	uint32_t caplen = read_u32(b, b->buffer + b->next + 8);
+	return caplen <= LIBPCAP_MAX_SNAPLEN && left - RECORD_HEADER_SIZE >= caplen;
+}
+
+/* The next record, checked against the end of the file the way libpcap checks it, with
+ * libpcap's wording for what is wrong. Unless may_refill (no frame of this burst points into the
+ * buffer yet), only a record whole in the buffer is read. */
+static enum record_result next_record(struct pcap_blocks *b, struct frame *frame, bool may_refill)
+{
+	if (!may_refill && !record_in_buffer(b))
+		return RECORD_LATER;
 	if (!have_bytes(b, RECORD_HEADER_SIZE))
 		return RECORD_BAD;
 	size_t left = b->filled - b->next;
@@ -129,17 +149,17 @@ static enum record_result next_record(struct pcap_blocks *b, struct frame *frame
 	return RECORD_READ;
 }
 
-/* Frames point into the buffer: the worker is done with each before the next is read. */
-static int blocks_receive(void *state, struct worker *w, unsigned max)
+/* Frames point into the buffer: it is refilled only before the first frame of a burst, so a
+ * burst ends early when the next record is not all in it. */
+static int blocks_next_burst(void *state, struct frame *frames, unsigned max)
 {
 	struct pcap_blocks *b = state;
-	struct frame frame;
 	enum record_result result = RECORD_READ;
 	unsigned n = 0;
-	while (n < max && (result = next_record(b, &frame)) == RECORD_READ) {
-		worker_packet(w, b->link_type, &frame);
-		n++;
-	}
+	while (n < max && (result = next_record(b, &frames[n], n == 0)) == RECORD_READ)
+		frames[n++].link_type = b->link_type;
+	if (result == RECORD_LATER || (result == RECORD_BAD && n > 0))
+		return (int)n; /* the rest, or the error, on the next call */
 	if (result == RECORD_BAD)
 		return CAPTURE_ERROR;
 	if (result == RECORD_END && n == 0)
@@ -147,11 +167,10 @@ static int blocks_receive(void *state, struct worker *w, unsigned max)
 	return (int)n;
 }
 
-static void blocks_stats(void *state, struct capture_stats *out)
+static void blocks_progress(void *state, struct capture_progress *out)
 {
-	(void)state;
-	out->received = 0;
-	out->dropped = 0;
+	const struct pcap_blocks *b = state;
+	out->done_bytes = b->buffer_at + b->next;
 }
 
 static const char *blocks_error(void *state)
@@ -167,10 +186,10 @@ static void blocks_close(void *state)
 }
 
 static const struct capture_ops pcap_blocks_ops = {
-    .receive = blocks_receive,
-    .stats = blocks_stats,
+    .next_burst = blocks_next_burst,
     .error = blocks_error,
     .close = blocks_close,
+    .progress = blocks_progress,
 };
 
 /* Link types whose records libpcap 1.10 changes on the way (pseudo-headers in the byte order of
@@ -250,6 +269,7 @@ bool pcap_blocks_open(struct capture *capture, pcap_t *handle)
 	b->fd = fd;
 	b->next = 0;
 	b->filled = 0;
+	b->buffer_at = (uint64_t)records_start;
 	b->big_endian = big_endian;
 	b->fraction_signed = !swapped;
 	b->fraction_ns = fraction_ns;

@@ -11,11 +11,16 @@
 #include <sys/stat.h>
 
 #include "capture_time.h"
+#include "frame_arena.h"
 #include "pcap_blocks.h"
+
+#define TYPICAL_BURST_BYTES (CAPTURE_BURST * 2048)
 
 struct pcap_file {
 	pcap_t *handle;
 	int link_type;
+	struct frame_arena arena; /* libpcap keeps a record only until the next is read */
+	bool failed;		  /* error holds why; said at the next call */
 	char error[PCAP_ERRBUF_SIZE + 64];
 };
 
@@ -29,11 +34,14 @@ static int64_t file_time_ns(const struct pcap_pkthdr *header)
 	return capture_time_ns(seconds, header->ts.tv_usec);
 }
 
-static int file_receive(void *state, struct worker *w, unsigned max)
+static int file_next_burst(void *state, struct frame *frames, unsigned max)
 {
 	struct pcap_file *f = state;
+	if (f->failed)
+		return CAPTURE_ERROR;
+	frame_arena_reset(&f->arena);
 	unsigned n = 0;
-	while (n < max) {
+	while (n < max && frame_arena_has_room(&f->arena)) {
 		struct pcap_pkthdr *header;
 		const u_char *data;
 		int rc = pcap_next_ex(f->handle, &header, &data);
@@ -41,25 +49,20 @@ static int file_receive(void *state, struct worker *w, unsigned max)
 			return n > 0 ? (int)n : CAPTURE_END;
 		if (rc != 1) {
 			snprintf(f->error, sizeof(f->error), "%s", pcap_geterr(f->handle));
-			return CAPTURE_ERROR;
+			f->failed = true;
+			return n > 0 ? (int)n : CAPTURE_ERROR;
 		}
-		struct frame frame = {
-		    .data = data,
-		    .caplen = header->caplen,
+		uint32_t caplen =
+		    header->caplen < FRAME_ARENA_MAX_FRAME ? header->caplen : FRAME_ARENA_MAX_FRAME;
+		frames[n++] = (struct frame){
+		    .data = frame_arena_copy(&f->arena, data, caplen),
+		    .caplen = caplen,
 		    .wirelen = header->len,
 		    .ts_ns = file_time_ns(header),
+		    .link_type = f->link_type,
 		};
-		worker_packet(w, f->link_type, &frame);
-		n++;
 	}
 	return (int)n;
-}
-
-static void file_stats(void *state, struct capture_stats *out)
-{
-	(void)state;
-	out->received = 0;
-	out->dropped = 0;
 }
 
 static const char *file_error(void *state)
@@ -71,14 +74,23 @@ static void file_close(void *state)
 {
 	struct pcap_file *f = state;
 	pcap_close(f->handle);
+	frame_arena_free(&f->arena);
 	free(f);
 }
 
+static void file_progress(void *state, struct capture_progress *out)
+{
+	struct pcap_file *f = state;
+	FILE *file = pcap_file(f->handle);
+	off_t at = file ? ftello(file) : -1;
+	out->done_bytes = at > 0 ? (uint64_t)at : 0;
+}
+
 static const struct capture_ops pcap_file_ops = {
-    .receive = file_receive,
-    .stats = file_stats,
+    .next_burst = file_next_burst,
     .error = file_error,
     .close = file_close,
+    .progress = file_progress,
 };
 
 /* libpcap's own text for a bad file is terse; say what it means and what to do. */
@@ -121,6 +133,10 @@ int pcap_file_open(struct capture *capture, const char *path, char *err, size_t 
 	if (pcap_blocks_open(capture, handle))
 		return 0;
 	struct pcap_file *f = calloc(1, sizeof(*f));
+	if (f && !frame_arena_init(&f->arena, TYPICAL_BURST_BYTES)) {
+		free(f);
+		f = NULL;
+	}
 	if (!f) {
 		pcap_close(handle);
 		snprintf(err, err_size, "out of memory");

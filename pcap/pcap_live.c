@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "capture_time.h"
+#include "frame_arena.h"
 
 /* How long a receive waits for packets before it returns to let the worker look around. */
 #define READ_TIMEOUT_MS 100
@@ -21,6 +22,8 @@
  * partly filled block READ_TIMEOUT_MS after its first packet. */
 #define DRAIN_QUIET_TRIES 8
 #define DRAIN_NAP_NS	  25000000L
+/* A burst of DNS-sized frames fits with room to spare; larger frames end a burst early. */
+#define TYPICAL_BURST_BYTES (CAPTURE_BURST * 2048)
 
 struct pcap_live {
 	pcap_t *handle;
@@ -28,40 +31,57 @@ struct pcap_live {
 	bool nanoseconds;
 	int fanout_group;
 	struct pcap_stat last; /* libpcap's 32-bit counters at the last look */
-	struct pcap_live_stats total;
-	char error[PCAP_ERRBUF_SIZE + 64];
+	struct {
+		uint64_t received, dropped, interface_dropped;
+	} total; /* libpcap's counters widened to 64 bits (they wrap) */
+	/* libpcap hands a frame out of its ring only for the callback: the burst is copied */
+	struct frame_arena arena;
+	struct frame *burst;
+	unsigned burst_count;
+	char interface[64];
+	char error[PCAP_ERRBUF_SIZE + 128];
 };
 
-struct dispatch_context {
-	struct pcap_live *live;
-	struct worker *worker;
-};
-
-static void deliver(u_char *user, const struct pcap_pkthdr *header, const u_char *data)
+static void collect(u_char *user, const struct pcap_pkthdr *header, const u_char *data)
 {
-	const struct dispatch_context *ctx = (const struct dispatch_context *)user;
+	struct pcap_live *live = (struct pcap_live *)user;
 	int64_t fraction = header->ts.tv_usec;
-	if (!ctx->live->nanoseconds)
+	if (!live->nanoseconds)
 		fraction *= 1000;
-	struct frame frame = {
-	    .data = data,
-	    .caplen = header->caplen,
+	uint32_t caplen =
+	    header->caplen < FRAME_ARENA_MAX_FRAME ? header->caplen : FRAME_ARENA_MAX_FRAME;
+	live->burst[live->burst_count++] = (struct frame){
+	    .data = frame_arena_copy(&live->arena, data, caplen),
+	    .caplen = caplen,
 	    .wirelen = header->len,
 	    .ts_ns = capture_time_ns(header->ts.tv_sec, fraction),
+	    .link_type = live->link_type,
 	};
-	worker_packet(ctx->worker, ctx->live->link_type, &frame);
+	/* Large frames: end the burst while the largest still fits. Rare with DNS. */
+	if (!frame_arena_has_room(&live->arena))
+		pcap_breakloop(live->handle);
 }
 
-static int live_receive(void *state, struct worker *w, unsigned max)
+/* One pcap_dispatch into frames; returns the frames collected, or -1 on an error. */
+static int dispatch_into(struct pcap_live *live, struct frame *frames, int max)
+{
+	frame_arena_reset(&live->arena);
+	live->burst = frames;
+	live->burst_count = 0;
+	int n = pcap_dispatch(live->handle, max, collect, (u_char *)live);
+	if (n < 0 && n != PCAP_ERROR_BREAK)
+		return -1;
+	return (int)live->burst_count;
+}
+
+static int live_next_burst(void *state, struct frame *frames, unsigned max)
 {
 	struct pcap_live *live = state;
-	struct dispatch_context ctx = {.live = live, .worker = w};
-	int n = pcap_dispatch(live->handle, (int)max, deliver, (u_char *)&ctx);
+	int n = dispatch_into(live, frames, (int)max);
 	if (n >= 0)
 		return n;
-	if (n == PCAP_ERROR_BREAK)
-		return 0;
-	snprintf(live->error, sizeof(live->error), "%s", pcap_geterr(live->handle));
+	snprintf(live->error, sizeof(live->error), "%s: %s", live->interface,
+		 pcap_geterr(live->handle));
 	return CAPTURE_ERROR;
 }
 
@@ -77,12 +97,16 @@ static void update_stats(struct pcap_live *live)
 	live->last = now;
 }
 
-static void live_stats(void *state, struct capture_stats *out)
+static void live_drops(void *state, struct capture_drops *out)
 {
 	struct pcap_live *live = state;
 	update_stats(live);
-	out->received = live->total.received;
-	out->dropped = live->total.dropped + live->total.interface_dropped;
+	*out = (struct capture_drops){
+	    .source = DROPS_KERNEL,
+	    .received = live->total.received,
+	    .kernel_dropped = live->total.dropped,
+	    .interface_dropped = live->total.interface_dropped,
+	};
 }
 
 static const char *live_error(void *state)
@@ -94,47 +118,39 @@ static void live_close(void *state)
 {
 	struct pcap_live *live = state;
 	pcap_close(live->handle);
+	frame_arena_free(&live->arena);
 	free(live);
 }
 
-static const struct capture_ops pcap_live_ops = {
-    .receive = live_receive,
-    .stats = live_stats,
-    .error = live_error,
-    .close = live_close,
-};
-
-void pcap_live_stats(struct capture *capture, struct pcap_live_stats *out)
+/* After an error (the interface went away): what is still in the kernel's ring, read until it
+ * stays empty for a while. */
+static int live_drain(void *state, struct frame *frames, unsigned max)
 {
-	struct pcap_live *live = capture->state;
-	update_stats(live);
-	*out = live->total;
-}
-
-unsigned pcap_live_drain(struct capture *capture, struct worker *w)
-{
-	struct pcap_live *live = capture->state;
-	struct dispatch_context ctx = {.live = live, .worker = w};
+	struct pcap_live *live = state;
 	char ignored[PCAP_ERRBUF_SIZE];
 	pcap_setnonblock(live->handle, 1, ignored);
-	unsigned total = 0;
-	for (int quiet = 0; quiet < DRAIN_QUIET_TRIES;) {
-		int n = pcap_dispatch(live->handle, -1, deliver, (u_char *)&ctx);
-		if (n > 0) {
-			total += (unsigned)n;
-			quiet = 0;
-			continue;
-		}
-		quiet++;
+	for (int quiet = 0; quiet < DRAIN_QUIET_TRIES; quiet++) {
+		int n = dispatch_into(live, frames, (int)max);
+		if (n > 0)
+			return n;
 		nanosleep(&(struct timespec){.tv_nsec = DRAIN_NAP_NS}, NULL);
 	}
-	return total;
+	return 0;
 }
 
-void pcap_live_wake(struct capture *capture)
+static void live_wake(void *state)
 {
-	pcap_breakloop(((struct pcap_live *)capture->state)->handle);
+	pcap_breakloop(((struct pcap_live *)state)->handle);
 }
+
+static const struct capture_ops pcap_live_ops = {
+    .next_burst = live_next_burst,
+    .error = live_error,
+    .close = live_close,
+    .drops = live_drops,
+    .drain = live_drain,
+    .wake = live_wake,
+};
 
 static int append(char *out, size_t size, size_t *len, const char *text)
 {
@@ -347,18 +363,25 @@ int pcap_live_open(struct capture *capture, const struct pcap_live_options *o, c
 {
 	char pcap_error[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_live *live = calloc(1, sizeof(*live));
+	if (live && !frame_arena_init(&live->arena, TYPICAL_BURST_BYTES)) {
+		free(live);
+		live = NULL;
+	}
 	if (!live) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
+	snprintf(live->interface, sizeof(live->interface), "%s", o->interface);
 	live->handle = pcap_create(o->interface, pcap_error);
 	if (!live->handle) {
 		snprintf(err, err_size, "cannot capture on %s: %s", o->interface, pcap_error);
+		frame_arena_free(&live->arena);
 		free(live);
 		return -1;
 	}
 	if (configure(live, o, err, err_size) != 0) {
 		pcap_close(live->handle);
+		frame_arena_free(&live->arena);
 		free(live);
 		return -1;
 	}

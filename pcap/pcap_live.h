@@ -34,23 +34,6 @@ int pcap_live_open(struct capture *capture, const struct pcap_live_options *o, c
 /* The id of the fanout group the handle is in, for the other workers' handles to join. */
 int pcap_live_fanout_group(const struct capture *capture);
 
-/* What the kernel counted for one handle, widened to 64 bits (libpcap's counters wrap). */
-struct pcap_live_stats {
-	uint64_t received;	    /* passed the filter (ps_recv) */
-	uint64_t dropped;	    /* the ring was full (ps_drop) */
-	uint64_t interface_dropped; /* dropped by the interface (ps_ifdrop) */
-};
-
-/* Call from the thread that receives on the handle. */
-void pcap_live_stats(struct capture *capture, struct pcap_live_stats *out);
-
-/* Makes a receive waiting for packets on this handle return now; safe from another thread. */
-/* After receive failed (the interface went away): delivers to w what is still in the kernel's
- * ring, until it has stayed empty for a while; returns how many packets that was. */
-unsigned pcap_live_drain(struct capture *capture, struct worker *w);
-
-void pcap_live_wake(struct capture *capture);
-
 /* The filter used when none is given: the DNS ports over UDP and TCP, IP fragments (their later
  * pieces carry no port), and the tunnels DNS may come in: the VXLAN and Geneve ports (either may
  * be NULL), GRE (and ERSPAN in it), IP-in-IP and MPLS; also inside one VLAN tag when with_vlan. */

@@ -14,6 +14,7 @@
 struct packet_info;
 struct flow_key;
 struct dns_message;
+struct dns_match_result;
 
 /* Where a message came from. */
 enum event_input {
@@ -24,7 +25,9 @@ enum event_input {
 /* What the stages after parse know about one DNS message. Pointers stay valid while the
  * encoder runs, not after. */
 struct dns_event {
-	const struct frame *frame; /* as captured */
+	int64_t
+	    timestamp_ns; /* capture time (for dnstap input, the sender's), ns since the epoch */
+	const struct frame *frame; /* as captured; NULL for messages not taken from a frame */
 	int link_type;
 	enum event_input input;
 	const struct packet_info *packet; /* the decoded headers (inner ones for tunnels) */
@@ -40,6 +43,9 @@ struct dns_event {
 	const struct packet_info *datagram;
 	const uint8_t *datagram_l4;
 	size_t datagram_len;
+	/* Query/response matching (dns/dns_match.h): for an answer matched to its query, the
+	 * query's time and size and the response time. NULL when matching did not run. */
+	const struct dns_match_result *match;
 };
 
 /* Settings an encoder may use, the same for every worker. */
@@ -59,7 +65,7 @@ struct value_encoder {
 };
 
 /* Longest key any key encoder writes. */
-#define KEY_ENCODED_MAX 80
+#define KEY_ENCODED_MAX 112
 
 struct key_encoder {
 	const char *name; /* --key-format NAME */

@@ -25,9 +25,11 @@ enum sink_status {
 
 struct sink_ops {
 	enum sink_status (*emit)(void *state, const struct sink_record *record);
-	/* Serves delivery reports; waits at most timeout_ms for one. */
+	/* Serves delivery reports; waits at most timeout_ms for one. NULL when the sink has none
+	 * (and is never full for long). */
 	void (*poll)(void *state, int timeout_ms);
-	/* Waits until everything accepted has ended or the timeout passed; 0 when all ended. */
+	/* Waits until everything accepted has ended or the timeout passed; 0 when all ended. NULL
+	 * when nothing accepted waits. */
 	int (*flush)(void *state, int timeout_ms);
 	void (*counters)(void *state, struct sink_counters *out);
 	/* Ends the output once nothing more will be emitted: writes what is pending and puts a
@@ -45,6 +47,17 @@ struct sink {
 	const struct sink_ops *ops;
 	void *state;
 };
+
+static inline void sink_poll(struct sink *sink, int timeout_ms)
+{
+	if (sink->ops->poll)
+		sink->ops->poll(sink->state, timeout_ms);
+}
+
+static inline int sink_flush(struct sink *sink, int timeout_ms)
+{
+	return sink->ops->flush ? sink->ops->flush(sink->state, timeout_ms) : 0;
+}
 
 static inline int sink_finish(struct sink *sink, char *err, size_t err_size)
 {

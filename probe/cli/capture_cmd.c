@@ -9,16 +9,16 @@
 #include <string.h>
 
 #include "capture.h"
-#include "capture_runner.h"
-#include "capture_threads.h"
 #include "cli.h"
 #include "option_codes.h"
 #include "pcap_live.h"
 #include "privileges.h"
 #include "reassembly_options.h"
 #include "record_options.h"
+#include "runner.h"
 #include "signals.h"
 #include "sink_options.h"
+#include "stats_options.h"
 #include "stats_report.h"
 #include "tunnel_options.h"
 #include "worker.h"
@@ -342,7 +342,7 @@ static struct runner_options runner_options_for(const struct capture_options *o,
 {
 	return (struct runner_options){
 	    .worker_config = &o->worker,
-	    .sink = &o->sink,
+	    .sinks = sink_options_opener(&o->sink),
 	    .lanes = lanes,
 	    .count = o->count,
 	    .duration_s = o->duration_s,
@@ -367,16 +367,6 @@ static int start_reporting(const struct capture_options *o, struct stats_report 
 	    cli_output_path_error("--summary-json", o->summary_json, err, err_size) != 0)
 		return -1;
 	return stats_report_open(stats, &o->stats, err, err_size);
-}
-
-static int finish_reporting(struct stats_report *stats, int status)
-{
-	char err[512];
-	if (stats_report_close(stats, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "dnsprobe: %s\n", err);
-		return status ? status : 1;
-	}
-	return status;
 }
 
 static void close_captures(struct capture *captures, unsigned count)
@@ -447,31 +437,37 @@ static int run_pcap(const struct capture_options *o)
 	if (runner_open(&runner, &ro, err, sizeof(err)) != 0) {
 		close_captures(captures, o->workers);
 		free(captures);
-		finish_reporting(stats, 0);
+		stats_report_finish(stats, 0);
 		return cli_usage_error("%s", err);
 	}
-	struct capture_threads *threads;
-	if (capture_threads_start(&threads, captures, o->workers, o->interface, runner, err,
-				  sizeof(err)) != 0) {
-		runner_abandon(runner);
-		close_captures(captures, o->workers);
-		free(captures);
-		fprintf(stderr, "dnsprobe: %s\n", err);
-		return finish_reporting(stats, 1);
-	}
-	struct runner_backend backend;
-	capture_threads_backend(threads, &backend);
-	int status = runner_run(runner, &backend);
-	capture_threads_free(threads);
-	close_captures(captures, o->workers);
+	for (unsigned i = 0; i < o->workers; i++)
+		runner_set_capture(runner, i, captures[i]);
 	free(captures);
-	return finish_reporting(stats, status);
+	return stats_report_finish(stats, runner_run(runner, NULL));
 }
 
 /* The result of trying DPDK when it could not start: the caller may fall back to libpcap. */
 #define DPDK_NOT_STARTED (-1)
 
 #ifdef HAVE_DPDK
+/* The runner's lanes on DPDK's lcores. */
+static int launch_on_lcores(void *dc, int (*lane_main)(void *lane), void *const *lanes,
+			    unsigned count, char *err, size_t err_size)
+{
+	(void)count; /* one lane per rx queue, as dpdk_capture_lane_count said */
+	return dpdk_capture_launch(dc, lane_main, lanes, err, err_size);
+}
+
+static void wait_for_lcores(void *dc)
+{
+	dpdk_capture_wait(dc);
+}
+
+static void read_port_drops(void *dc, struct capture_drops *out)
+{
+	dpdk_capture_read_drops(dc, out);
+}
+
 static int run_dpdk(const struct capture_options *o, int *failure, char *why, size_t why_size)
 {
 	struct dpdk_capture_options d = {
@@ -497,25 +493,25 @@ static int run_dpdk(const struct capture_options *o, int *failure, char *why, si
 		return cli_usage_error("%s", err);
 	}
 	struct runner *runner;
-	struct runner_options ro = runner_options_for(o, dpdk_capture_lane_count(dc), stats);
+	unsigned lanes = dpdk_capture_lane_count(dc);
+	struct runner_options ro = runner_options_for(o, lanes, stats);
 	if (runner_open(&runner, &ro, err, sizeof(err)) != 0) {
 		dpdk_capture_close(dc);
-		finish_reporting(stats, 0);
+		stats_report_finish(stats, 0);
 		return cli_usage_error("%s", err);
 	}
+	for (unsigned i = 0; i < lanes; i++)
+		runner_set_capture(runner, i, dpdk_capture_lane(dc, i));
 	dpdk_capture_print_startup(dc, stderr);
-	if (dpdk_capture_launch(dc, runner, err, sizeof(err)) != 0) {
-		runner_stop_lanes(runner);
-		dpdk_capture_close(dc);
-		runner_abandon(runner);
-		fprintf(stderr, "dnsprobe: %s\n", err);
-		return finish_reporting(stats, 1);
-	}
-	struct runner_backend backend;
-	dpdk_capture_backend(dc, &backend);
-	int status = runner_run(runner, &backend);
+	struct lane_executor lcores = {
+	    .launch = launch_on_lcores,
+	    .wait = wait_for_lcores,
+	    .read_drops = read_port_drops,
+	    .ctx = dc,
+	};
+	int status = runner_run(runner, &lcores);
 	dpdk_capture_close(dc);
-	return finish_reporting(stats, status);
+	return stats_report_finish(stats, status);
 }
 #else
 static int run_dpdk(const struct capture_options *o, int *failure, char *why, size_t why_size)

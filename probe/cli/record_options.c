@@ -54,7 +54,7 @@ int record_options_handle(struct worker_config *config, int c, const char *arg)
 			    "--observer-name: give a name of 1 to %d bytes, e.g. "
 			    "--observer-name sensor-fra-1",
 			    OBSERVER_NAME_MAX);
-		config->encoder.observer_name = arg;
+		config->encoder_settings.observer_name = arg;
 		return 1;
 	default:
 		return 0;

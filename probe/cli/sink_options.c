@@ -47,8 +47,8 @@ void sink_options_init(struct sink_options *o, enum on_full default_on_full)
 {
 	memset(o, 0, sizeof(*o));
 	o->output = "-";
-	o->key_format = KEY_BINARY;
-	o->value_format = VALUE_JSON;
+	o->key_encoder = key_encoder_find("binary");
+	o->value_encoder = value_encoder_find("json");
 	o->on_full = default_on_full;
 	o->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT_MS;
 	o->kafka_send_time = default_on_full == ON_FULL_BLOCK;
@@ -180,26 +180,16 @@ int sink_options_handle(struct sink_options *o, int c, const char *arg)
 		o->output_given = true;
 		return 1;
 	case SINK_OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->value_format = VALUE_JSON;
-		else if (strcmp(arg, "raw") == 0)
-			o->value_format = VALUE_RAW;
-		else
-			return cli_usage_error("--format: '%s' is not a format; use json or raw",
-					       arg);
+		o->value_encoder = value_encoder_find(arg);
+		if (!o->value_encoder)
+			return cli_usage_error("--format: '%s' is not a format; use %s", arg,
+					       value_encoder_names());
 		return 1;
 	case SINK_OPT_KEY_FORMAT:
-		if (strcmp(arg, "binary") == 0)
-			o->key_format = KEY_BINARY;
-		else if (strcmp(arg, "text") == 0)
-			o->key_format = KEY_TEXT;
-		else if (strcmp(arg, "community-id") == 0)
-			o->key_format = KEY_COMMUNITY_ID;
-		else
-			return cli_usage_error(
-			    "--key-format: '%s' is not a key format; use binary, "
-			    "text or community-id",
-			    arg);
+		o->key_encoder = key_encoder_find(arg);
+		if (!o->key_encoder)
+			return cli_usage_error("--key-format: '%s' is not a key format; use %s",
+					       arg, key_encoder_names());
 		o->key_format_given = true;
 		return 1;
 	case SINK_OPT_ON_FULL:
@@ -257,16 +247,17 @@ int sink_options_finish(struct sink_options *o)
 		    "--key-format chooses the Kafka record key and needs "
 		    "--brokers; file records carry the flow as dnsprobe.flow_key "
 		    "and network.community_id");
-	if (o->value_format == VALUE_RAW && !o->brokers && !o->discard)
-		return cli_usage_error("--format raw needs Kafka output (--brokers); files take "
-				       "JSON records");
+	if (o->value_encoder->binary && !o->brokers && !o->discard)
+		return cli_usage_error("--format %s needs Kafka output (--brokers); files take "
+				       "JSON records",
+				       o->value_encoder->name);
 	return 0;
 }
 
 void sink_options_apply(const struct sink_options *o, struct worker_config *config)
 {
-	config->key_format = o->key_format;
-	config->value_format = o->value_format;
+	config->key_encoder = o->key_encoder;
+	config->value_encoder = o->value_encoder;
 	config->on_full = o->on_full;
 	config->stop_wait_ms = o->flush_timeout_ms;
 }
@@ -289,4 +280,23 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 	if (o->discard)
 		return sink_null_open(sink, err, err_size);
 	return sink_file_open(sink, o->output, err, err_size);
+}
+
+/* path is the output file, or the lane's own file ("{worker}" filled in). */
+static int open_for_runner(void *options, const char *path, struct sink *out, char *err,
+			   size_t err_size)
+{
+	struct sink_options o = *(const struct sink_options *)options;
+	if (path)
+		o.output = path;
+	return sink_options_open(&o, out, err, err_size);
+}
+
+struct sink_opener sink_options_opener(const struct sink_options *o)
+{
+	return (struct sink_opener){
+	    .open = open_for_runner,
+	    .ctx = (void *)o,
+	    .path = o->brokers || o->discard ? NULL : o->output,
+	};
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "option_codes.h"
+#include "runner.h"
 #include "sink.h"
 #include "worker.h"
 
@@ -21,9 +22,9 @@ struct sink_options {
 	const char *topic;
 	const char *kafka_settings[SINK_MAX_KAFKA_SETTINGS]; /* "key=value" for librdkafka */
 	int kafka_setting_count;
-	enum key_format key_format;
+	const struct key_encoder *key_encoder;
 	bool key_format_given;
-	enum value_format value_format;
+	const struct value_encoder *value_encoder;
 	enum on_full on_full;
 	bool on_full_given;
 	int flush_timeout_ms;
@@ -65,6 +66,9 @@ int sink_options_finish(struct sink_options *o);
 
 /* Copies what the worker needs to know about records. */
 void sink_options_apply(const struct sink_options *o, struct worker_config *config);
+
+/* How the runner opens the lanes' sinks for these options (which must outlive it). */
+struct sink_opener sink_options_opener(const struct sink_options *o);
 
 /* Opens the sink; returns 0, or -1 with one line for the user in err. */
 int sink_options_open(const struct sink_options *o, struct sink *sink, char *err, size_t err_size);

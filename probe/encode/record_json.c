@@ -2,6 +2,7 @@
 #include "record_json.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,9 +33,11 @@ static void set_observer(struct record_json_state *state, const char *hostname, 
 	state->observer_len = (size_t)(p - state->observer);
 }
 
-int record_json_state_init(struct record_json_state *state, const struct encoder_settings *settings)
+struct record_json_state *record_json_state_new(const struct encoder_settings *settings)
 {
-	memset(state, 0, sizeof(*state));
+	struct record_json_state *state = calloc(1, sizeof(*state));
+	if (!state)
+		return NULL;
 	timestamp_cache_init(&state->timestamps);
 	char hostname[256] = "";
 	if (gethostname(hostname, sizeof(hostname) - 1) != 0)
@@ -42,13 +45,19 @@ int record_json_state_init(struct record_json_state *state, const struct encoder
 	const char *name = settings && settings->observer_name ? settings->observer_name : hostname;
 	set_observer(state, hostname, name);
 	state->domains = domain_parts_new();
-	return state->domains ? 0 : -1;
+	if (!state->domains) {
+		free(state);
+		return NULL;
+	}
+	return state;
 }
 
-void record_json_state_destroy(struct record_json_state *state)
+void record_json_state_free(struct record_json_state *state)
 {
+	if (!state)
+		return;
 	domain_parts_free(state->domains);
-	state->domains = NULL;
+	free(state);
 }
 
 static void put_digits(char *out, uint64_t value, int width)
@@ -130,7 +139,7 @@ static char *put_address(char *p, const uint8_t addr[16])
  * --key-format community-id); bytes the DNS bytes of the exchange as far as this record knows
  * them (source.bytes, plus destination.bytes on a matched answer). vlan is the outermost tag,
  * inner.vlan the innermost when there are more; both numbers (docs/records.md says why). */
-static char *put_network(char *p, const struct dns_record *r, uint64_t bytes)
+static char *put_network(char *p, const struct dns_event *r, uint64_t bytes)
 {
 	const struct packet_info *p_info = r->packet;
 	if (p_info->ip_protocol == 6)
@@ -422,7 +431,7 @@ static char *put_tunnel(char *p, const struct packet_info *packet)
 	return p;
 }
 
-static char *put_dnsprobe(char *p, const struct dns_record *r)
+static char *put_dnsprobe(char *p, const struct dns_event *r)
 {
 	const struct dns_message *m = r->message;
 	p = PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
@@ -432,7 +441,7 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 		p = PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
 	else
 		p = PUT(p, "\",\"direction\":\"b_to_a\",\"size\":");
-	p = json_put_uint(p, r->dns_size);
+	p = json_put_uint(p, r->dns_len);
 	p = PUT(p, ",\"counts\":{\"qd\":");
 	p = json_put_uint(p, m->qdcount);
 	p = PUT(p, ",\"an\":");
@@ -460,7 +469,7 @@ static char *put_dnsprobe(char *p, const struct dns_record *r)
 /* The ECS event field set; a matched answer adds when the exchange started (the query's capture
  * time) and ended (this response's), and the response time in nanoseconds. */
 static char *put_event(char *p, struct timestamp_cache *cache, const char *timestamp,
-		       const struct dns_record *r)
+		       const struct dns_event *r)
 {
 	p = PUT(p, ",\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
 		   "\"type\":[\"connection\",\"protocol\"],\"dataset\":\"dnsprobe.dns\"");
@@ -494,7 +503,7 @@ static char *copy_span(char *p, const struct json_writer *w, size_t at, size_t l
 /* The ECS client and server field sets: the sender of a query is the client, of a response the
  * server. */
 static char *put_roles(char *p, const struct json_writer *w, const struct address_spans *a,
-		       const struct dns_record *r)
+		       const struct dns_event *r)
 {
 	bool response = r->message->is_response;
 	p = PUT(p, ",\"client\":{\"ip\":");
@@ -517,13 +526,13 @@ static char *put_roles(char *p, const struct json_writer *w, const struct addres
  * header. source.bytes is this message's DNS size; on a matched answer destination.bytes is the
  * query's. */
 static void write_head(struct json_writer *w, struct record_json_state *state,
-		       const struct dns_record *r, struct address_spans *a)
+		       const struct dns_event *r, struct address_spans *a)
 {
 	char *p = json_reserve(w, RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	if (!p)
 		return;
 	bool matched = r->match && r->match->matched;
-	uint64_t bytes = r->dns_size + (matched ? r->match->query_size : 0);
+	uint64_t bytes = r->dns_len + (matched ? r->match->query_size : 0);
 	p = PUT(p, "{\"@timestamp\":\"");
 	const char *timestamp = p;
 	timestamp_format(&state->timestamps, r->timestamp_ns, p);
@@ -541,7 +550,7 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	p = json_put_uint(p, r->packet->src_port);
 	a->source_port_len = (size_t)(p - w->buf) - a->source_port;
 	p = PUT(p, ",\"bytes\":");
-	p = json_put_uint(p, r->dns_size);
+	p = json_put_uint(p, r->dns_len);
 	p = PUT(p, "},\"destination\":{\"ip\":");
 	a->destination = (size_t)(p - w->buf);
 	p = put_address(p, r->packet->dst_addr);
@@ -563,7 +572,7 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 }
 
 /* The ECS related.ip: the two endpoints and every resolved address. */
-static void write_related(struct json_writer *w, const struct dns_record *r,
+static void write_related(struct json_writer *w, const struct dns_event *r,
 			  const struct address_spans *a)
 {
 	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + 32);
@@ -581,7 +590,7 @@ static void write_related(struct json_writer *w, const struct dns_record *r,
 }
 
 /* What follows the answers: dns.resolved_ip, the end of "dns", related and "dnsprobe". */
-static void write_tail(struct json_writer *w, const struct dns_record *r,
+static void write_tail(struct json_writer *w, const struct dns_event *r,
 		       const struct address_spans *a)
 {
 	const struct dns_message *m = r->message;
@@ -601,7 +610,7 @@ static void write_tail(struct json_writer *w, const struct dns_record *r,
 }
 
 void record_json_encode(struct json_writer *w, struct record_json_state *state,
-			const struct dns_record *r)
+			const struct dns_event *r)
 {
 	const struct dns_message *m = r->message;
 	struct address_spans spans = {0};

@@ -15,16 +15,6 @@
 #include "flow_key.h"
 #include "json_writer.h"
 
-struct dns_record {
-	int64_t timestamp_ns; /* capture time, nanoseconds since the epoch */
-	const struct packet_info *packet;
-	const struct flow_key *key;
-	bool sender_is_a;
-	size_t dns_size;
-	const struct dns_message *message;
-	const struct dns_match_result *match; /* NULL, or what matching found (answers) */
-};
-
 /* Remembers the formatted date of the last second seen, so most records format no date. */
 struct timestamp_cache {
 	int64_t second;
@@ -32,6 +22,10 @@ struct timestamp_cache {
 };
 
 void timestamp_cache_init(struct timestamp_cache *cache);
+
+/* RFC 3339 UTC with nanoseconds: "2024-01-02T03:04:05.123456789Z" (30 characters). */
+#define TIMESTAMP_TEXT_LEN 30
+void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMESTAMP_TEXT_LEN + 1]);
 
 /* The ECS version whose field definitions the records follow (ecs.version). */
 #define RECORD_ECS_VERSION "9.4.0"
@@ -50,17 +44,12 @@ struct record_json_state {
 
 /* Loads the Public Suffix List of the system (Debian's publicsuffix package, through libpsl) and
  * sets the observer fields: observer.hostname from gethostname(), observer.name from the settings
- * (the host name when NULL). Returns -1 when out of memory or without a list. */
-int record_json_state_init(struct record_json_state *state,
-			   const struct encoder_settings *settings);
-void record_json_state_destroy(struct record_json_state *state);
-
-/* RFC 3339 UTC with nanoseconds: "2024-01-02T03:04:05.123456789Z" (30 characters). */
-#define TIMESTAMP_TEXT_LEN 30
-void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMESTAMP_TEXT_LEN + 1]);
+ * (the host name when NULL or unset). NULL when out of memory or without a list. */
+struct record_json_state *record_json_state_new(const struct encoder_settings *settings);
+void record_json_state_free(struct record_json_state *state);
 
 /* Appends the record as one JSON object (no newline). */
 void record_json_encode(struct json_writer *w, struct record_json_state *state,
-			const struct dns_record *record);
+			const struct dns_event *record);
 
 #endif

@@ -82,15 +82,21 @@ static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
 	key[36] = (uint8_t)p->dst_port;
 }
 
-static void reset_stream(struct tcp_reassembly *r, struct stream *s, uint32_t base_seq)
+/* A stream that starts again at base_seq with nothing held (its data already released or new). */
+static void restart_stream(struct stream *s, uint32_t base_seq)
 {
-	chunk_buffer_release(&r->store.pool, &s->data);
 	s->head = 0;
 	range_set_clear(&s->received);
 	range_set_clear(&s->delivered);
 	s->base_seq = base_seq;
 	s->segments_behind_hole = 0;
 	s->need_boundary = false;
+}
+
+static void reset_stream(struct tcp_reassembly *r, struct stream *s, uint32_t base_seq)
+{
+	chunk_buffer_release(&r->store.pool, &s->data);
+	restart_stream(s, base_seq);
 }
 
 /* Closes a stream; bytes still held are abandoned for the given reason. */
@@ -154,12 +160,7 @@ static uint32_t open_stream(struct tcp_reassembly *r, const uint8_t *key, uint32
 	uint32_t slot = flow_table_insert(&r->store.table, key, now_ns);
 	struct stream *s = &r->streams[slot];
 	chunk_buffer_init(&s->data);
-	s->head = 0;
-	range_set_clear(&s->received);
-	range_set_clear(&s->delivered);
-	s->base_seq = base_seq;
-	s->segments_behind_hole = 0;
-	s->need_boundary = false;
+	restart_stream(s, base_seq);
 	return slot;
 }
 

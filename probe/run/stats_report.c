@@ -10,20 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "clock.h"
 #include "dns_match.h"
 
 #ifndef DNSPROBE_VERSION
 #define DNSPROBE_VERSION "unknown"
 #endif
-
-const char stats_report_help[] =
-    "Monitoring:\n"
-    "      --stats-interval S   print a line of counters on standard error every S seconds\n"
-    "      --stats-file PATH    write the counters as Prometheus metrics to PATH (for\n"
-    "                           node_exporter's textfile collector: a *.prom file), replaced\n"
-    "                           atomically every S seconds (default 10) and at exit\n";
 
 struct stats_report {
 	int64_t interval_ns;
@@ -36,31 +28,6 @@ struct stats_report {
 	struct runner_totals last;
 	bool write_failing; /* the last file write failed; warned once until it works again */
 };
-
-int stats_options_handle(struct stats_report_options *o, int c, const char *arg)
-{
-	switch (c) {
-	case STATS_OPT_INTERVAL: {
-		char *end;
-		errno = 0;
-		double seconds = strtod(arg, &end);
-		if (errno || end == arg || *end != '\0' || !(seconds >= 0.1 && seconds <= 86400))
-			return cli_usage_error("--stats-interval: '%s' is not a number of seconds; "
-					       "give 0.1 to 86400, e.g. --stats-interval 60",
-					       arg);
-		o->interval_s = seconds;
-		return 1;
-	}
-	case STATS_OPT_FILE:
-		if (arg[0] == '\0')
-			return cli_usage_error("--stats-file: give a path, e.g. "
-					       "/var/lib/prometheus/node-exporter/dnsprobe.prom");
-		o->file = arg;
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 int64_t stats_report_now_ns(void)
 {
@@ -160,6 +127,8 @@ static void write_match_metrics(FILE *out, const struct match_counters *m, const
 		fprintf(out, " %" PRIu64 "\n", m->responses_by_rcode[i]);
 	}
 	const char *name = "dnsprobe_response_time_seconds";
+	if (m->matched_responses == 0)
+		return; /* a family is written with samples or not at all */
 	write_family_head(out, name, "histogram",
 			  "Time from a query to the response that matched it, by response code.");
 	for (unsigned row = 0; row < MATCH_RCODE_SLOTS; row++) {

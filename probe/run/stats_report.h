@@ -9,8 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "capture_runner.h"
-#include "option_codes.h"
+#include "runner.h"
 
 /* How often the file is rewritten when only --stats-file is given. */
 #define STATS_FILE_DEFAULT_INTERVAL_S 10.0
@@ -21,22 +20,8 @@ struct stats_report_options {
 	const char *source; /* value of a source="..." label on every metric; NULL: no label */
 };
 
-/* The input is struct runner_totals (capture_runner.h): the counters summed over the workers,
+/* The input is struct runner_totals (runner.h): the counters summed over the workers,
  * the sink's counters and the kernel's or NIC's drops. Replay fills one with no drops. */
-
-/* The entries to put in a command's getopt_long table (codes: option_codes.h). */
-#define STATS_LONG_OPTIONS                                                                         \
-	{"stats-interval", required_argument, NULL, STATS_OPT_INTERVAL},                           \
-	{                                                                                          \
-		"stats-file", required_argument, NULL, STATS_OPT_FILE                              \
-	}
-
-/* The help text of these options, for a command's --help. */
-extern const char stats_report_help[];
-
-/* Handles option c. Returns 1 when handled, 0 when c is not a stats option, or EXIT_USAGE after
- * printing one line about a bad value. Start from a zeroed struct. */
-int stats_options_handle(struct stats_report_options *o, int c, const char *arg);
 
 struct stats_report;
 

@@ -5,16 +5,11 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bytes.h"
 #include "cache_line.h"
 #include "clock.h"
-#include "community_id.h"
 #include "dns_match.h"
 #include "dns_parse.h"
 #include "flow_key.h"
-#include "json_writer.h"
-#include "raw_packet.h"
-#include "record_json.h"
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
@@ -39,8 +34,8 @@ struct worker {
 	const struct packet_info *datagram;
 	const uint8_t *datagram_l4;
 	size_t datagram_len;
-	struct record_json_state json;
-	char *value;
+	void *encoder_state;
+	uint8_t *value;
 	void (*wait_hook)(void *ctx);
 	void *wait_ctx;
 	atomic_llong stop_ns; /* CLOCK_MONOTONIC time of the stop request; 0: none */
@@ -61,12 +56,18 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->parser = dns_parser_new();
 	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
+	if (config->value_encoder->state_new) {
+		w->encoder_state = config->value_encoder->state_new(&config->encoder_settings);
+		if (!w->encoder_state) {
+			worker_free(w);
+			return NULL;
+		}
+	}
 	atomic_init(&w->stop_ns, 0);
 	w->fragments = ip_reassembly_new(&config->fragments, &w->counters);
 	w->streams = tcp_reassembly_new(&config->streams, &w->counters);
 	w->matcher = dns_matcher_new(&config->match, &w->counters);
-	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher ||
-	    record_json_state_init(&w->json, &config->encoder) != 0) {
+	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher) {
 		worker_free(w);
 		return NULL;
 	}
@@ -81,7 +82,8 @@ void worker_free(struct worker *w)
 	ip_reassembly_free(w->fragments);
 	tcp_reassembly_free(w->streams);
 	dns_matcher_free(w->matcher);
-	record_json_state_destroy(&w->json);
+	if (w->encoder_state)
+		w->config->value_encoder->state_free(w->encoder_state);
 	free(w->message);
 	free(w->value);
 	free(w);
@@ -157,37 +159,13 @@ static void publish(struct worker *w, const struct sink_record *record)
 			w->counters.records_dropped++;
 			return;
 		}
-		w->sink->ops->poll(w->sink->state, FULL_POLL_MS);
+		if (w->sink->ops->poll)
+			w->sink->ops->poll(w->sink->state, FULL_POLL_MS);
+		else
+			nanosleep(&(struct timespec){.tv_nsec = FULL_POLL_MS * NS_PER_MS}, NULL);
 		if (w->wait_hook)
 			w->wait_hook(w->wait_ctx);
 	}
-}
-
-/* The raw value: the frame as captured when the message lies in it, else (rebuilt from
- * fragments or from several TCP segments) one packet rebuilt around the whole message. */
-static bool raw_value(struct worker *w, const struct frame *frame, const struct packet_info *p,
-		      const uint8_t *dns, size_t dns_len, struct sink_record *record)
-{
-	if (bytes_span_inside(frame->data, frame->caplen, dns, dns_len)) {
-		record->value = frame->data;
-		record->value_len = frame->caplen;
-		return true;
-	}
-	size_t len;
-	if (w->datagram && bytes_span_inside(w->datagram_l4, w->datagram_len, dns, dns_len))
-		len = raw_packet_rebuild_datagram((uint8_t *)w->value, VALUE_BUFFER_SIZE,
-						  frame->data, frame->caplen, w->datagram,
-						  w->datagram_l4, w->datagram_len);
-	else
-		len = raw_packet_rebuild((uint8_t *)w->value, VALUE_BUFFER_SIZE, frame->data,
-					 frame->caplen, p, dns, dns_len);
-	if (len == 0) {
-		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
-		return false;
-	}
-	record->value = w->value;
-	record->value_len = len;
-	return true;
 }
 
 /* One DNS message (a UDP payload, or a message from a TCP stream) becomes one record. */
@@ -203,41 +181,35 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	bool sender_is_a = flow_key_build(p, &key);
 	struct dns_match_result match;
 	dns_match_message(w->matcher, &key, sender_is_a, w->message, dns_len, frame->ts_ns, &match);
-	char key_text[FLOW_KEY_TEXT_MAX];
-	struct sink_record record = {.timestamp_ns = frame->ts_ns};
-	if (w->config->key_format == KEY_TEXT) {
-		record.key = key_text;
-		record.key_len = flow_key_text(&key, key_text, sizeof(key_text));
-	} else if (w->config->key_format == KEY_COMMUNITY_ID) {
-		record.key = key_text;
-		record.key_len = community_id_v1(&key, COMMUNITY_ID_DEFAULT_SEED, key_text);
-	} else {
-		record.key = key.bytes;
-		record.key_len = FLOW_KEY_LEN;
-	}
-
-	if (w->config->value_format == VALUE_RAW) {
-		if (!raw_value(w, frame, p, dns, dns_len, &record))
-			return;
-	} else {
-		struct dns_record dns = {
-		    .timestamp_ns = frame->ts_ns,
-		    .packet = p,
-		    .key = &key,
-		    .sender_is_a = sender_is_a,
-		    .dns_size = dns_len,
-		    .message = w->message,
-		    .match = &match,
-		};
-		struct json_writer json;
-		json_init(&json, w->value, VALUE_BUFFER_SIZE);
-		record_json_encode(&json, &w->json, &dns);
-		if (json.overflow) {
-			count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
-			return;
-		}
-		record.value = w->value;
-		record.value_len = json.len;
+	struct dns_event event = {
+	    .timestamp_ns = frame->ts_ns,
+	    .frame = frame,
+	    .link_type = frame->link_type,
+	    .input = EVENT_INPUT_WIRE,
+	    .packet = p,
+	    .key = &key,
+	    .sender_is_a = sender_is_a,
+	    .dns = dns,
+	    .dns_len = dns_len,
+	    .dns_truncated = truncated,
+	    .message = w->message,
+	    .datagram = w->datagram,
+	    .datagram_l4 = w->datagram_l4,
+	    .datagram_len = w->datagram_len,
+	    .match = &match,
+	};
+	uint8_t key_bytes[KEY_ENCODED_MAX];
+	struct sink_record record = {
+	    .key = key_bytes,
+	    .key_len = w->config->key_encoder->encode(&key, key_bytes),
+	    .value = w->value,
+	    .value_len = w->config->value_encoder->encode(w->encoder_state, &event, w->value,
+							  VALUE_BUFFER_SIZE),
+	    .timestamp_ns = frame->ts_ns,
+	};
+	if (record.value_len == 0) {
+		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
+		return;
 	}
 	if (w->message->malformed)
 		w->counters.records_partial++;
@@ -310,8 +282,9 @@ static void dispatch(struct worker *w, const struct frame *frame, struct packet_
 	}
 }
 
-void worker_packet(struct worker *w, int link_type, const struct frame *frame)
+void worker_packet(struct worker *w, const struct frame *frame)
 {
+	int link_type = frame->link_type;
 	w->counters.packets++;
 	w->last_ts_ns = frame->ts_ns;
 	if (!decode_link_type_supported(link_type)) {
@@ -329,7 +302,7 @@ void worker_end_burst(struct worker *w)
 	ip_reassembly_expire(w->fragments, w->last_ts_ns);
 	tcp_reassembly_expire(w->streams, w->last_ts_ns);
 	dns_match_expire(w->matcher, w->last_ts_ns);
-	w->sink->ops->poll(w->sink->state, 0);
+	sink_poll(w->sink, 0);
 }
 
 void worker_finish(struct worker *w)

@@ -21,17 +21,6 @@ enum on_full {
 	ON_FULL_DROP   /* drop the record and count it */
 };
 
-enum value_format {
-	VALUE_JSON,
-	VALUE_RAW /* the packet bytes as captured */
-};
-
-enum key_format {
-	KEY_BINARY,	 /* the 38-byte flow key */
-	KEY_TEXT,	 /* "udp 192.0.2.1:53 198.51.100.7:40000" */
-	KEY_COMMUNITY_ID /* Community ID v1 of the flow, "1:<base64 SHA-1>" */
-};
-
 struct worker_config {
 	struct port_set dns_ports;
 	/* UDP destination ports that mean VXLAN and Geneve; the standard ports (4789, 6081) are
@@ -39,13 +28,13 @@ struct worker_config {
 	struct port_set vxlan_ports;
 	struct port_set geneve_ports;
 	enum on_full on_full;
-	enum value_format value_format;
-	enum key_format key_format;
+	const struct value_encoder *value_encoder; /* --format */
+	const struct key_encoder *key_encoder;	   /* --key-format */
+	struct encoder_settings encoder_settings;
 	/* Zero fields take the defaults of ip_reassembly.h and tcp_reassembly.h. */
 	struct ip_reassembly_limits fragments;
 	struct tcp_reassembly_limits streams;
 	struct dns_match_limits match; /* zero fields: the defaults of dns_match.h */
-	struct encoder_settings encoder;
 	/* After a stop, how long records still wait for a full sink, and with the final flush,
 	 * how long everything may take (--flush-timeout). */
 	int stop_wait_ms;
@@ -57,7 +46,8 @@ struct worker;
 struct worker *worker_new(const struct worker_config *config, struct sink *sink);
 void worker_free(struct worker *w);
 
-void worker_packet(struct worker *w, int link_type, const struct frame *frame);
+/* One frame; its link type says how to decode it. */
+void worker_packet(struct worker *w, const struct frame *frame);
 
 /* Called after each burst: lets the sink serve its delivery reports. */
 void worker_end_burst(struct worker *w);

@@ -114,12 +114,6 @@ static enum sink_status file_emit(void *state, const struct sink_record *record)
 	return SINK_OK;
 }
 
-static void file_poll(void *state, int timeout_ms)
-{
-	(void)state;
-	(void)timeout_ms;
-}
-
 static int file_flush(void *state, int timeout_ms)
 {
 	struct file_sink *s = state;
@@ -209,7 +203,6 @@ static int file_close(void *state, bool complete, char *err, size_t err_size)
 
 static const struct sink_ops file_sink_ops = {
     .emit = file_emit,
-    .poll = file_poll,
     .flush = file_flush,
     .counters = file_counters,
     .finish = file_finish,

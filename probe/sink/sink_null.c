@@ -17,19 +17,6 @@ static enum sink_status null_emit(void *state, const struct sink_record *record)
 	return SINK_OK;
 }
 
-static void null_poll(void *state, int timeout_ms)
-{
-	(void)state;
-	(void)timeout_ms;
-}
-
-static int null_flush(void *state, int timeout_ms)
-{
-	(void)state;
-	(void)timeout_ms;
-	return 0;
-}
-
 static void null_counters(void *state, struct sink_counters *out)
 {
 	out->delivered = ((struct null_sink *)state)->accepted;
@@ -48,8 +35,6 @@ static int null_close(void *state, bool complete, char *err, size_t err_size)
 
 static const struct sink_ops null_sink_ops = {
     .emit = null_emit,
-    .poll = null_poll,
-    .flush = null_flush,
     .counters = null_counters,
     .close = null_close,
 };

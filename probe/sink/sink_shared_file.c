@@ -123,18 +123,15 @@ static const struct sink_ops worker_buffer_ops = {
     .close = buffer_close,
 };
 
-int shared_file_open(struct shared_file **out, const struct sink_options *o, char *err,
-		     size_t err_size)
+int shared_file_open(struct shared_file **out, struct sink file, char *err, size_t err_size)
 {
 	struct shared_file *shared = calloc(1, sizeof(*shared));
 	if (!shared) {
 		snprintf(err, err_size, "out of memory");
+		file.ops->close(file.state, false, err, err_size);
 		return -1;
 	}
-	if (sink_options_open(o, &shared->file, err, err_size) != 0) {
-		free(shared);
-		return -1;
-	}
+	shared->file = file;
 	pthread_mutex_init(&shared->lock, NULL);
 	*out = shared;
 	return 0;

@@ -8,13 +8,12 @@
 #include <stddef.h>
 
 #include "sink.h"
-#include "sink_options.h"
 
 struct shared_file;
 
-/* Opens the file the options name. Returns 0, or -1 with one line for the user in err. */
-int shared_file_open(struct shared_file **out, const struct sink_options *o, char *err,
-		     size_t err_size);
+/* Shares file, an open file sink it owns from now on. Returns 0, or -1 with one line for the
+ * user in err (file is closed, abandoned). */
+int shared_file_open(struct shared_file **out, struct sink file, char *err, size_t err_size);
 
 /* A sink for one worker that writes into the shared file. Its counters are the worker's own:
  * in_flight is what sits in its buffer, failed what the file refused; the records the file took

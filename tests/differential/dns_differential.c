@@ -22,19 +22,18 @@ static void encode(struct side *s, const struct packet_info *p, const struct pca
 {
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(p, &key);
-	struct dns_record r = {.timestamp_ns = (int64_t)h->ts.tv_sec * 1000000000LL,
-			       .packet = p,
-			       .key = &key,
-			       .sender_is_a = sender_is_a,
-			       .dns_size = p->payload_len,
-			       .message = &s->message};
-	static struct record_json_state state;
-	static bool state_ready;
-	if (!state_ready)
-		state_ready = record_json_state_init(&state, NULL) == 0;
+	struct dns_event r = {.timestamp_ns = (int64_t)h->ts.tv_sec * 1000000000LL,
+			      .packet = p,
+			      .key = &key,
+			      .sender_is_a = sender_is_a,
+			      .dns_len = p->payload_len,
+			      .message = &s->message};
+	static struct record_json_state *state;
+	if (!state)
+		state = record_json_state_new(NULL);
 	struct json_writer w;
 	json_init(&w, s->record, RECORD_MAX);
-	record_json_encode(&w, &state, &r);
+	record_json_encode(&w, state, &r);
 	s->record_len = w.len;
 }
 

@@ -109,8 +109,9 @@ static void feed(struct worker *w, int link_type, const uint8_t *bytes, size_t l
 	    .caplen = (uint32_t)len,
 	    .wirelen = (uint32_t)len + (cut ? CUT_WIRE_EXTRA : 0),
 	    .ts_ns = ts_ns,
+	    .link_type = link_type,
 	};
-	worker_packet(w, link_type, &frame);
+	worker_packet(w, &frame);
 	free(copy);
 }
 
@@ -132,34 +133,49 @@ static void feed_frames(struct worker *w, int link_type, const uint8_t *data, si
 	}
 }
 
-static struct worker_config config;
-static struct checking_sink sink_state;
-static struct sink sink = {.ops = &checking_sink_ops, .state = &sink_state};
-static struct worker *worker;
+/* One worker per value format (an encoder's state belongs to the worker made with it). */
+static struct worker_config json_config, raw_config;
+static struct checking_sink json_sink_state = {.json_values = true}, raw_sink_state;
+static struct sink json_sink = {.ops = &checking_sink_ops, .state = &json_sink_state};
+static struct sink raw_sink = {.ops = &checking_sink_ops, .state = &raw_sink_state};
+static struct worker *json_worker, *raw_worker;
+static const char *const key_formats[] = {"binary", "text", "community-id"};
+
+static struct worker *worker_for(struct worker_config *config, const char *value_format,
+				 struct sink *sink)
+{
+	port_set_add(&config->dns_ports, 53);
+	port_set_add(&config->dns_ports, 5353);
+	config->on_full = ON_FULL_BLOCK;
+	config->fragments.max_datagrams = FUZZ_DATAGRAMS;
+	config->fragments.max_bytes = FUZZ_POOL_BYTES;
+	config->streams.max_streams = FUZZ_STREAMS;
+	config->streams.max_bytes = FUZZ_POOL_BYTES;
+	config->value_encoder = value_encoder_find(value_format);
+	config->key_encoder = key_encoder_find("binary");
+	struct worker *w = worker_new(config, sink);
+	FUZZ_CHECK(w);
+	return w;
+}
 
 static void set_up(void)
 {
-	port_set_add(&config.dns_ports, 53);
-	port_set_add(&config.dns_ports, 5353);
-	config.on_full = ON_FULL_BLOCK;
-	config.fragments.max_datagrams = FUZZ_DATAGRAMS;
-	config.fragments.max_bytes = FUZZ_POOL_BYTES;
-	config.streams.max_streams = FUZZ_STREAMS;
-	config.streams.max_bytes = FUZZ_POOL_BYTES;
-	worker = worker_new(&config, &sink);
-	FUZZ_CHECK(worker);
+	json_worker = worker_for(&json_config, "json", &json_sink);
+	raw_worker = worker_for(&raw_config, "raw", &raw_sink);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!worker)
+	if (!json_worker)
 		set_up();
 	if (size == 0)
 		return 0;
 	uint8_t mode = data[0];
-	config.value_format = (mode & RAW_VALUES) ? VALUE_RAW : VALUE_JSON;
-	config.key_format = (enum key_format)(((mode >> 4) & 3) % 3);
-	sink_state.json_values = config.value_format == VALUE_JSON;
+	bool raw = mode & RAW_VALUES;
+	struct worker *worker = raw ? raw_worker : json_worker;
+	struct worker_config *config = raw ? &raw_config : &json_config;
+	config->key_encoder = key_encoder_find(key_formats[((mode >> 4) & 3) % 3]);
+	struct checking_sink *sink_state = raw ? &raw_sink_state : &json_sink_state;
 	int link_type = link_types[(mode & 0x0f) % (sizeof(link_types) / sizeof(link_types[0]))];
 
 	if (mode & SINGLE_FRAME)
@@ -168,6 +184,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		feed_frames(worker, link_type, data + 1, size - 1);
 	worker_end_burst(worker);
 	worker_finish(worker);
-	FUZZ_CHECK(counters_balance(worker_counters(worker), &sink_state.counters));
+	FUZZ_CHECK(counters_balance(worker_counters(worker), &sink_state->counters));
 	return 0;
 }

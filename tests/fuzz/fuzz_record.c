@@ -29,21 +29,20 @@ size_t fuzz_record_encode(const struct dns_message *message, size_t dns_size, ch
 	fixed_packet(&packet, dns_size);
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(&packet, &key);
-	struct dns_record record = {
+	struct dns_event record = {
 	    .timestamp_ns = 1700000000123456789LL,
 	    .packet = &packet,
 	    .key = &key,
 	    .sender_is_a = sender_is_a,
-	    .dns_size = dns_size,
+	    .dns_len = dns_size,
 	    .message = message,
 	};
-	static struct record_json_state state;
-	static bool state_ready;
-	if (!state_ready)
-		state_ready = record_json_state_init(&state, NULL) == 0;
+	static struct record_json_state *state;
+	if (!state)
+		state = record_json_state_new(NULL);
 	struct json_writer w;
 	json_init(&w, out, FUZZ_RECORD_MAX);
-	record_json_encode(&w, &state, &record);
+	record_json_encode(&w, state, &record);
 	*overflow = w.overflow;
 	return w.len;
 }

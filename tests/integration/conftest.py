@@ -142,3 +142,13 @@ def dnsprobe_bin():
 @pytest.fixture(scope='session')
 def dnsprobe(dnsprobe_bin, tmp_path_factory):
     return Dnsprobe(dnsprobe_bin, tmp_path_factory.mktemp('dnsprobe-runs'))
+
+
+def untimed(summary):
+    """A parsed summary without the seconds the run took, which differ from run to run."""
+    if summary is None:
+        return None
+    summary = dict(summary)
+    summary['capture'] = {k: v for k, v in summary.get('capture', {}).items()
+                          if k not in ('elapsed_s', 'receiving_s')}
+    return summary

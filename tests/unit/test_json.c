@@ -103,24 +103,24 @@ static void record_layout(void **state)
 	p.dst_addr[12] = 10, p.dst_addr[13] = 99, p.dst_addr[15] = 7;
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(&p, &key);
-	struct dns_record record = {.timestamp_ns = 1700000000LL * 1000000000LL,
-				    .packet = &p,
-				    .key = &key,
-				    .sender_is_a = sender_is_a,
-				    .dns_size = b.len,
-				    .message = &message};
+	struct dns_event record = {.timestamp_ns = 1700000000LL * 1000000000LL,
+				   .packet = &p,
+				   .key = &key,
+				   .sender_is_a = sender_is_a,
+				   .dns_len = b.len,
+				   .message = &message};
 	/* A matched answer: 1.5 ms after its query of 30 bytes. */
 	struct dns_match_result match = {.matched = true,
 					 .query_ns = 1700000000LL * 1000000000LL - 1500000,
 					 .duration_ns = 1500000,
 					 .query_size = 30};
 	record.match = &match;
-	struct record_json_state json_state;
 	struct encoder_settings settings = {.observer_name = "sensor \"1\""};
-	assert_int_equal(record_json_state_init(&json_state, &settings), 0);
+	struct record_json_state *json_state = record_json_state_new(&settings);
+	assert_non_null(json_state);
 	struct json_writer w;
 	json_init(&w, buf, sizeof(buf) - 1);
-	record_json_encode(&w, &json_state, &record);
+	record_json_encode(&w, json_state, &record);
 	buf[w.len] = '\0';
 	char hostname[256] = "";
 	assert_int_equal(gethostname(hostname, sizeof(hostname) - 1), 0);
@@ -154,7 +154,7 @@ static void record_layout(void **state)
 		 "\"counts\":{\"qd\":1,\"an\":0,\"ns\":0,\"ar\":0}}}",
 		 hostname);
 	assert_string_equal(buf, expected);
-	record_json_state_destroy(&json_state);
+	record_json_state_free(json_state);
 	dns_parser_free(parser);
 }
 

@@ -18,7 +18,7 @@
 
 #include "stats_report.h"
 
-#define MAX_SERIES   128
+#define MAX_SERIES   512
 #define MAX_FAMILIES 64
 #define KEY_SIZE     256
 
@@ -113,7 +113,8 @@ static void parse_comment(struct exposition *e, const char *line, const char *la
 		f->help = true;
 	} else {
 		assert_string_equal(f->type, "");
-		assert_true(strcmp(p, "counter") == 0 || strcmp(p, "gauge") == 0);
+		assert_true(strcmp(p, "counter") == 0 || strcmp(p, "gauge") == 0 ||
+			    strcmp(p, "histogram") == 0);
 		snprintf(f->type, sizeof(f->type), "%s", p);
 	}
 }
@@ -151,10 +152,22 @@ static void parse_sample(struct exposition *e, const char *line, char *last_fami
 	const char *p = line;
 	assert_true(read_name(&p, true, name, sizeof(name)) > 0);
 	struct family *f = find_family(e, name);
+	if (!f) {
+		/* A histogram's samples: NAME_bucket, NAME_sum, NAME_count. */
+		char *suffix = strrchr(name, '_');
+		assert_non_null(suffix);
+		assert_true(strcmp(suffix, "_bucket") == 0 || strcmp(suffix, "_sum") == 0 ||
+			    strcmp(suffix, "_count") == 0);
+		*suffix = '\0';
+		f = find_family(e, name);
+		assert_non_null(f);
+		assert_string_equal(f->type, "histogram");
+		*suffix = '_';
+	}
 	assert_non_null(f); /* TYPE came first */
 	assert_string_not_equal(f->type, "");
 	assert_true(f->help);
-	assert_true(strcmp(last_family, name) == 0 || !f->has_samples);
+	assert_true(strcmp(last_family, f->name) == 0 || !f->has_samples);
 	if (*p == '{')
 		p = parse_labels(p);
 	assert_int_equal(*p, ' ');
@@ -179,7 +192,7 @@ static void parse_sample(struct exposition *e, const char *line, char *last_fami
 	snprintf(s->family, sizeof(s->family), "%s", name);
 	s->value = value;
 	f->has_samples = true;
-	snprintf(last_family, 96, "%s", name);
+	snprintf(last_family, 96, "%s", f->name);
 }
 
 static void parse_exposition(const char *text, struct exposition *e)

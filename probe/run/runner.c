@@ -1,5 +1,5 @@
-/* Runs the workers of a live capture: lanes, the control loop on the main thread, the summary. */
-#include "capture_runner.h"
+/* The one runner: lanes, the lane loop, the control loop on the main thread, the summary. */
+#include "runner.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -11,20 +11,29 @@
 
 #include "cache_line.h"
 #include "clock.h"
+#include "lane_threads.h"
+#include "pacer.h"
+#include "progress_bar.h"
 #include "signals.h"
 #include "sink_shared_file.h"
 
 #define CONTROL_TICK_MS	   20
 #define PUBLISH_EVERY_NS   (20 * 1000000LL)
+#define DROPS_EVERY_NS	   1000000000LL
+#define BUDGET_USED_NAP_NS 1000000L
 #define NS_PER_MS	   1000000LL
 #define WORKER_PLACEHOLDER "{worker}"
+#define LANE_MESSAGE_SIZE  512
 
 struct lane {
 	_Alignas(CACHE_LINE_SIZE) struct runner *runner; /* each lane on lines of its own */
 	struct worker *worker;
+	struct capture capture;
 	struct sink sink;
+	struct pacer *pacer; /* --speed: in front of sink; NULL otherwise */
 	bool sink_open;
 	atomic_bool stop;
+	atomic_bool ended;
 	struct capture_drops drops; /* written by the lane's own loop */
 	int64_t next_publish_ns;
 	int64_t first_burst_ns, last_burst_ns; /* ends of the first and last bursts with packets */
@@ -35,6 +44,7 @@ struct lane {
 	struct counters published;
 	struct sink_counters published_sink;
 	struct capture_drops published_drops;
+	char warning[LANE_MESSAGE_SIZE]; /* for the control loop to print; "" when none */
 };
 
 struct runner {
@@ -42,6 +52,8 @@ struct runner {
 	struct shared_file *shared_file; /* several lanes, one output file */
 	atomic_uint_fast64_t budget;	 /* packets still to take under --count */
 	atomic_bool failed;		 /* a lane's capture broke */
+	char failure[LANE_MESSAGE_SIZE]; /* why, from the first lane that broke */
+	struct progress_bar progress;
 	int64_t start_ns;
 	unsigned lane_count;
 	struct lane lanes[];
@@ -61,9 +73,9 @@ void capture_drops_add(struct capture_drops *total, const struct capture_drops *
 }
 
 /* "{worker}" in the output path gives every worker a file of its own. */
-static bool per_worker_files(const struct sink_options *o)
+static bool per_worker_files(const struct sink_opener *o)
 {
-	return !o->brokers && strstr(o->output, WORKER_PLACEHOLDER) != NULL;
+	return o->path && strstr(o->path, WORKER_PLACEHOLDER) != NULL;
 }
 
 static int open_lane_sink(struct runner *r, unsigned index, char *err, size_t err_size)
@@ -71,9 +83,10 @@ static int open_lane_sink(struct runner *r, unsigned index, char *err, size_t er
 	struct lane *lane = &r->lanes[index];
 	if (r->shared_file)
 		return shared_file_sink(r->shared_file, &lane->sink, err, err_size);
-	if (!per_worker_files(r->options.sink))
-		return sink_options_open(r->options.sink, &lane->sink, err, err_size);
-	const char *path = r->options.sink->output;
+	const struct sink_opener *o = &r->options.sinks;
+	if (!per_worker_files(o))
+		return o->open(o->ctx, o->path, &lane->sink, err, err_size);
+	const char *path = o->path;
 	const char *at = strstr(path, WORKER_PLACEHOLDER);
 	char lane_path[4096];
 	int n = snprintf(lane_path, sizeof(lane_path), "%.*s%u%s", (int)(at - path), path, index,
@@ -82,9 +95,7 @@ static int open_lane_sink(struct runner *r, unsigned index, char *err, size_t er
 		snprintf(err, err_size, "the output path is too long");
 		return -1;
 	}
-	struct sink_options lane_options = *r->options.sink;
-	lane_options.output = lane_path;
-	return sink_options_open(&lane_options, &lane->sink, err, err_size);
+	return o->open(o->ctx, lane_path, &lane->sink, err, err_size);
 }
 
 static void lane_waiting(void *lane);
@@ -108,13 +119,17 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		pthread_mutex_init(&r->lanes[i].lock, NULL);
 		atomic_init(&r->lanes[i].stop, false);
+		atomic_init(&r->lanes[i].ended, false);
 		r->lanes[i].runner = r;
 	}
 	/* Several workers writing one file or stdout share it through per-worker buffers. */
-	if (o->lanes > 1 && !o->sink->brokers && !o->sink->discard && !per_worker_files(o->sink) &&
-	    shared_file_open(&r->shared_file, o->sink, err, err_size) != 0) {
-		runner_abandon(r);
-		return -1;
+	if (o->lanes > 1 && o->sinks.path && !per_worker_files(&o->sinks)) {
+		struct sink file;
+		if (o->sinks.open(o->sinks.ctx, o->sinks.path, &file, err, err_size) != 0 ||
+		    shared_file_open(&r->shared_file, file, err, err_size) != 0) {
+			runner_abandon(r);
+			return -1;
+		}
 	}
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		struct lane *lane = &r->lanes[i];
@@ -123,6 +138,17 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 			return -1;
 		}
 		lane->sink_open = true;
+		if (o->speed > 0) {
+			struct pacer_hooks hooks = {
+			    .stop = &lane->stop, .waiting = lane_waiting, .ctx = lane};
+			lane->pacer = pacer_new(lane->sink, o->speed, &hooks);
+			if (!lane->pacer) {
+				snprintf(err, err_size, "out of memory");
+				runner_abandon(r);
+				return -1;
+			}
+			lane->sink = pacer_sink(lane->pacer);
+		}
 		lane->worker = worker_new(o->worker_config, &lane->sink);
 		if (!lane->worker) {
 			snprintf(err, err_size, "out of memory");
@@ -136,16 +162,24 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 	return 0;
 }
 
-struct lane *runner_lane(struct runner *r, unsigned index)
+void *runner_lane(struct runner *r, unsigned index)
 {
 	return index < r->lane_count ? &r->lanes[index] : NULL;
+}
+
+void runner_set_capture(struct runner *r, unsigned index, struct capture capture)
+{
+	r->lanes[index].capture = capture;
 }
 
 static void runner_free(struct runner *r)
 {
 	for (unsigned i = 0; i < r->lane_count; i++) {
-		worker_free(r->lanes[i].worker);
-		pthread_mutex_destroy(&r->lanes[i].lock);
+		struct lane *lane = &r->lanes[i];
+		if (lane->capture.ops)
+			lane->capture.ops->close(lane->capture.state);
+		worker_free(lane->worker);
+		pthread_mutex_destroy(&lane->lock);
 	}
 	free(r);
 }
@@ -162,17 +196,14 @@ void runner_abandon(struct runner *r)
 	runner_free(r);
 }
 
-struct worker *lane_worker(struct lane *lane)
-{
-	return lane->worker;
-}
-
-bool lane_running(const struct lane *lane)
+static bool lane_running(const struct lane *lane)
 {
 	return !atomic_load_explicit(&lane->stop, memory_order_relaxed);
 }
 
-unsigned lane_claim(struct lane *lane, unsigned max)
+/* How many packets the lane may take in its next burst (at most max): less near --count, 0 when
+ * the count is used up. */
+static unsigned lane_claim(struct lane *lane, unsigned max)
 {
 	struct runner *r = lane->runner;
 	if (r->options.count == 0)
@@ -210,7 +241,9 @@ static void lane_waiting(void *ctx)
 	}
 }
 
-void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
+/* After each burst: gives back what --count allowed and did not come, serves the sink, and now
+ * and then publishes the lane's counters. */
+static void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
 {
 	if (claimed > received && lane->runner->options.count != 0)
 		atomic_fetch_add(&lane->runner->budget, claimed - received);
@@ -227,15 +260,100 @@ void lane_end_burst(struct lane *lane, unsigned claimed, unsigned received)
 	}
 }
 
-void lane_fail(struct lane *lane, const char *message)
+/* A lane whose input broke: the capture stops, and the exit status is not zero. */
+static void lane_fail(struct lane *lane, const char *message)
 {
-	if (!atomic_exchange(&lane->runner->failed, true))
-		fprintf(stderr, "dnsprobe: capture stopped: %s\n", message);
+	struct runner *r = lane->runner;
+	pthread_mutex_lock(&lane->lock);
+	if (!atomic_load(&r->failed))
+		snprintf(r->failure, sizeof(r->failure), "%s", message);
+	pthread_mutex_unlock(&lane->lock);
+	atomic_store(&r->failed, true);
 }
 
-void lane_set_drops(struct lane *lane, const struct capture_drops *drops)
+/* A part of the input broke and the rest follows: the control loop prints why. */
+static void lane_warn(struct lane *lane, const char *message)
 {
-	lane->drops = *drops;
+	pthread_mutex_lock(&lane->lock);
+	snprintf(lane->warning, sizeof(lane->warning), "%s", message);
+	pthread_mutex_unlock(&lane->lock);
+}
+
+/* The input's drop counts; at the end (final), what passed the kernel's filter and was neither
+ * dropped nor read is counted unread: the kernel's received count includes its drops. */
+static void lane_read_drops(struct lane *lane, bool final)
+{
+	if (!lane->capture.ops->drops)
+		return;
+	struct capture_drops d = {0};
+	lane->capture.ops->drops(lane->capture.state, &d);
+	uint64_t read = worker_counters(lane->worker)->packets;
+	if (final && d.source == DROPS_KERNEL && d.received > d.kernel_dropped + read)
+		d.unread = d.received - d.kernel_dropped - read;
+	lane->drops = d;
+}
+
+static void lane_deliver(struct lane *lane, const struct frame *frames, int count)
+{
+	for (int i = 0; i < count; i++)
+		worker_packet(lane->worker, &frames[i]);
+}
+
+/* After CAPTURE_ERROR: what the input still holds is read out, then the lane fails. */
+static void lane_broke(struct lane *lane, struct frame *frames)
+{
+	char message[LANE_MESSAGE_SIZE];
+	snprintf(message, sizeof(message), "%s", lane->capture.ops->error(lane->capture.state));
+	int n;
+	while (lane->capture.ops->drain &&
+	       (n = lane->capture.ops->drain(lane->capture.state, frames, CAPTURE_BURST)) > 0) {
+		lane_deliver(lane, frames, n);
+		lane_end_burst(lane, 0, (unsigned)n);
+	}
+	lane_fail(lane, message);
+}
+
+int runner_lane_main(void *arg)
+{
+	struct lane *lane = arg;
+	struct frame frames[CAPTURE_BURST];
+	int64_t next_drops = 0;
+	while (lane_running(lane)) {
+		int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
+		if (now >= next_drops) {
+			lane_read_drops(lane, false);
+			next_drops = now + DROPS_EVERY_NS;
+		}
+		unsigned want = lane_claim(lane, CAPTURE_BURST);
+		if (want == 0) {
+			/* --count is used up; wait for the control loop to stop us. */
+			lane_end_burst(lane, 0, 0);
+			nanosleep(&(struct timespec){.tv_nsec = BUDGET_USED_NAP_NS}, NULL);
+			continue;
+		}
+		int n = lane->capture.ops->next_burst(lane->capture.state, frames, want);
+		if (n > 0)
+			lane_deliver(lane, frames, n);
+		lane_end_burst(lane, want, n > 0 ? (unsigned)n : 0);
+		if (n >= 0)
+			continue;
+		if (n == CAPTURE_END)
+			break;
+		if (n == CAPTURE_ERROR) {
+			lane_broke(lane, frames);
+			break;
+		}
+		if (n == CAPTURE_WARNING)
+			lane_warn(lane, lane->capture.ops->error(lane->capture.state));
+		if (n == CAPTURE_NEW_PASS)
+			worker_restart_clock(lane->worker);
+		if ((n == CAPTURE_NEW_FILE || n == CAPTURE_NEW_PASS) && lane->pacer)
+			pacer_restart(lane->pacer);
+	}
+	lane_read_drops(lane, true);
+	lane_publish(lane);
+	atomic_store(&lane->ended, true);
+	return 0;
 }
 
 /* A shared file counts the records the lanes handed over; the lanes count only their own. */
@@ -267,12 +385,47 @@ static void gather_published(struct runner *r, struct runner_totals *t)
 	add_shared_file(r, &t->sink);
 }
 
-static void read_drops(const struct runner_backend *backend, struct runner_totals *t)
+static void read_drops(const struct lane_executor *executor, struct runner_totals *t)
 {
-	if (backend->read_drops) {
+	if (executor && executor->read_drops) {
 		memset(&t->drops, 0, sizeof(t->drops));
-		backend->read_drops(backend->ctx, &t->drops);
+		executor->read_drops(executor->ctx, &t->drops);
 	}
+}
+
+static bool all_lanes_ended(const struct runner *r)
+{
+	for (unsigned i = 0; i < r->lane_count; i++)
+		if (!atomic_load(&r->lanes[i].ended))
+			return false;
+	return true;
+}
+
+/* The lanes' warnings, printed on the main thread so that they never cut the progress bar. */
+static void print_warnings(struct runner *r)
+{
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		struct lane *lane = &r->lanes[i];
+		char warning[LANE_MESSAGE_SIZE];
+		pthread_mutex_lock(&lane->lock);
+		snprintf(warning, sizeof(warning), "%s", lane->warning);
+		lane->warning[0] = '\0';
+		pthread_mutex_unlock(&lane->lock);
+		if (warning[0]) {
+			progress_bar_clear(&r->progress);
+			fprintf(stderr, "dnsprobe: warning: %s\n", warning);
+		}
+	}
+}
+
+static void draw_progress(struct runner *r, const struct runner_totals *t, int64_t now)
+{
+	const struct capture *c = &r->lanes[0].capture;
+	if (!r->options.progress_bar || !c->ops->progress)
+		return;
+	struct capture_progress p;
+	c->ops->progress(c->state, &p);
+	progress_bar_draw(&r->progress, &p, t->counters.records, now);
 }
 
 static void sleep_ms(int ms)
@@ -281,19 +434,22 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
 }
 
-/* Waits on the main thread until a signal, --count, --duration or --idle-exit says stop. */
-static void control_loop(struct runner *r, const struct runner_backend *backend)
+/* Waits on the main thread until a signal, --count, --duration, --idle-exit or the end of every
+ * input says stop. */
+static void control_loop(struct runner *r, const struct lane_executor *executor)
 {
 	const struct runner_options *o = &r->options;
-	int64_t start = r->start_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t start = r->start_ns;
 	int64_t last_packet_seen = start;
 	uint64_t last_packets = 0;
 	int64_t next_interval = start + (int64_t)o->interval_ms * NS_PER_MS;
-	while (!signals_stop_requested() && !atomic_load(&r->failed)) {
+	while (!signals_stop_requested() && !atomic_load(&r->failed) && !all_lanes_ended(r)) {
 		sleep_ms(CONTROL_TICK_MS);
 		int64_t now = clock_ns(CLOCK_MONOTONIC);
 		struct runner_totals t;
 		gather_published(r, &t);
+		print_warnings(r);
+		draw_progress(r, &t, now);
 		t.elapsed_s = (double)(now - start) / CLOCK_NS_PER_SECOND;
 		if (o->count && t.counters.packets >= o->count)
 			return;
@@ -307,7 +463,8 @@ static void control_loop(struct runner *r, const struct runner_backend *backend)
 			return;
 		}
 		if (o->on_interval && o->interval_ms && now >= next_interval) {
-			read_drops(backend, &t);
+			read_drops(executor, &t);
+			progress_bar_clear(&r->progress);
 			o->on_interval(o->interval_ctx, &t);
 			next_interval += (int64_t)o->interval_ms * NS_PER_MS;
 		}
@@ -445,31 +602,59 @@ static int close_sinks(struct runner *r)
 	return status;
 }
 
-void runner_stop_lanes(struct runner *r)
+static void stop_lanes(struct runner *r)
 {
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		atomic_store(&r->lanes[i].stop, true);
 		worker_request_stop(r->lanes[i].worker);
 	}
+	for (unsigned i = 0; i < r->lane_count; i++)
+		if (r->lanes[i].capture.ops->wake)
+			r->lanes[i].capture.ops->wake(r->lanes[i].capture.state);
 }
 
-int runner_run(struct runner *r, const struct runner_backend *backend)
+static int launch(struct runner *r, const struct lane_executor *executor,
+		  struct lane_threads **threads)
 {
-	control_loop(r, backend);
-	runner_stop_lanes(r);
-	if (backend->wake)
-		backend->wake(backend->ctx);
-	backend->wait(backend->ctx);
+	void *lanes[RUNNER_MAX_LANES];
+	for (unsigned i = 0; i < r->lane_count; i++)
+		lanes[i] = &r->lanes[i];
+	char err[512];
+	int rc = executor ? executor->launch(executor->ctx, runner_lane_main, lanes, r->lane_count,
+					     err, sizeof(err))
+			  : lane_threads_start(threads, runner_lane_main, lanes, r->lane_count, err,
+					       sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "dnsprobe: %s\n", err);
+		atomic_store(&r->failed, true);
+	}
+	return rc;
+}
+
+int runner_run(struct runner *r, const struct lane_executor *executor)
+{
+	struct lane_threads *threads = NULL;
+	r->start_ns = clock_ns(CLOCK_MONOTONIC);
+	if (launch(r, executor, &threads) == 0)
+		control_loop(r, executor);
+	stop_lanes(r);
+	if (executor)
+		executor->wait(executor->ctx);
+	else
+		lane_threads_join(threads);
+	print_warnings(r);
+	progress_bar_clear(&r->progress);
+	if (r->failure[0])
+		fprintf(stderr, "dnsprobe: capture stopped: %s\n", r->failure);
 
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		worker_finish(r->lanes[i].worker);
-		r->lanes[i].sink.ops->flush(r->lanes[i].sink.state,
-					    worker_flush_budget_ms(r->lanes[i].worker));
+		sink_flush(&r->lanes[i].sink, worker_flush_budget_ms(r->lanes[i].worker));
 	}
 	int status = finish_sinks(r);
 	struct runner_totals t;
 	gather_final(r, &t);
-	read_drops(backend, &t);
+	read_drops(executor, &t);
 	t.elapsed_s = (double)(clock_ns(CLOCK_MONOTONIC) - r->start_ns) / CLOCK_NS_PER_SECOND;
 	if (r->options.on_final)
 		r->options.on_final(r->options.interval_ctx, &t);

@@ -1,5 +1,5 @@
-/* Query/response matching: an open-addressing table of open queries keyed by flow key and
- * message id, the question kept as a keyed hash in each entry. */
+/* Query/response matching: an open-addressing table of open queries placed by a keyed hash of
+ * flow key, message id and question, the hash kept in each entry to tell questions apart. */
 #include "dns_match.h"
 
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static const uint16_t counted_qtypes[MATCH_QTYPE_SLOTS - 1] = {
 /* An open query: one cache line, so a lookup costs about one memory access. */
 struct open_query {
 	uint8_t key[MATCH_KEY_LEN]; /* the flow key, then the id */
-	uint64_t question;	    /* keyed hash of the lower-cased name, type and class */
+	uint64_t hash;		    /* keyed hash of the key and the question (lookup below) */
 	int64_t query_ns;	    /* capture time of the latest copy */
 	uint32_t size;
 	bool used;
@@ -50,8 +50,7 @@ struct dns_matcher {
 	uint32_t sweep; /* where the expiry goes on */
 	struct match_counters *counters;
 	int64_t timeout_ns;
-	uint8_t key[SIPHASH_KEY_LEN];	       /* for the slot of a key */
-	uint8_t question_key[SIPHASH_KEY_LEN]; /* for the question */
+	uint8_t key[SIPHASH_KEY_LEN];
 };
 
 struct dns_matcher *dns_matcher_new(const struct dns_match_limits *limits,
@@ -69,9 +68,7 @@ struct dns_matcher *dns_matcher_new(const struct dns_match_limits *limits,
 		slots <<= 1;
 	m->mask = slots - 1;
 	m->slots = aligned_alloc(sizeof(struct open_query), (size_t)slots * sizeof(*m->slots));
-	if (!m->slots || getrandom(m->key, sizeof(m->key), 0) != (ssize_t)sizeof(m->key) ||
-	    getrandom(m->question_key, sizeof(m->question_key), 0) !=
-		(ssize_t)sizeof(m->question_key)) {
+	if (!m->slots || getrandom(m->key, sizeof(m->key), 0) != (ssize_t)sizeof(m->key)) {
 		dns_matcher_free(m);
 		return NULL;
 	}
@@ -119,39 +116,40 @@ const char *dns_match_rcode_label(unsigned slot)
 	return dns_rcode_name((uint16_t)slot, buf);
 }
 
-/* The question as a keyed hash: the name with ASCII letters lower-cased (DNS compares names so,
- * RFC 4343), then type and class. Without a question: a hash of type and class 0. */
-static uint64_t question_hash(const struct dns_matcher *m, const struct dns_message *message)
+/* One keyed hash of what must agree: the flow key, the id, and the question (the name with
+ * ASCII letters lower-cased, as DNS compares names, RFC 4343; type; class). It places the entry
+ * and, kept in it, tells the question apart: two questions of one flow and id agree by chance
+ * once in 2^64, and no one can choose them to without the key. */
+static uint64_t exchange_hash(const struct dns_matcher *m, const struct flow_key *key,
+			      const struct dns_message *message, uint8_t out_key[MATCH_KEY_LEN])
 {
-	uint8_t buf[DNS_NAME_TEXT_MAX + 4];
-	size_t len = 0;
+	uint8_t buf[MATCH_KEY_LEN + 4 + DNS_NAME_TEXT_MAX];
+	memcpy(buf, key->bytes, FLOW_KEY_LEN);
+	buf[FLOW_KEY_LEN] = (uint8_t)(message->id >> 8);
+	buf[FLOW_KEY_LEN + 1] = (uint8_t)message->id;
+	memcpy(out_key, buf, MATCH_KEY_LEN);
+	size_t len = MATCH_KEY_LEN;
 	if (message->has_question) {
-		for (; len < message->qname_len && len < DNS_NAME_TEXT_MAX; len++) {
-			uint8_t c = (uint8_t)message->qname[len];
-			buf[len] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-		}
 		buf[len++] = (uint8_t)(message->qtype >> 8);
 		buf[len++] = (uint8_t)message->qtype;
 		buf[len++] = (uint8_t)(message->qclass >> 8);
 		buf[len++] = (uint8_t)message->qclass;
+		for (size_t i = 0; i < message->qname_len && i < DNS_NAME_TEXT_MAX; i++) {
+			uint8_t c = (uint8_t)message->qname[i];
+			buf[len++] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+		}
 	}
-	return siphash13(m->question_key, buf, len);
+	return siphash13(m->key, buf, len);
 }
 
-static void match_key(uint8_t out[MATCH_KEY_LEN], const struct flow_key *key, uint16_t id)
+/* The entry of this flow, id and question, or NULL; *home is where its window starts. */
+static struct open_query *find(struct dns_matcher *m, const uint8_t *key, uint64_t hash,
+			       uint32_t *home)
 {
-	memcpy(out, key->bytes, FLOW_KEY_LEN);
-	out[FLOW_KEY_LEN] = (uint8_t)(id >> 8);
-	out[FLOW_KEY_LEN + 1] = (uint8_t)id;
-}
-
-/* The slot holding key, or NULL; *home is where its window starts. */
-static struct open_query *find(struct dns_matcher *m, const uint8_t *key, uint32_t *home)
-{
-	*home = (uint32_t)siphash13(m->key, key, MATCH_KEY_LEN) & m->mask;
+	*home = (uint32_t)hash & m->mask;
 	for (uint32_t i = 0; i < PROBE_MAX; i++) {
 		struct open_query *q = &m->slots[(*home + i) & m->mask];
-		if (q->used && memcmp(q->key, key, MATCH_KEY_LEN) == 0)
+		if (q->used && q->hash == hash && memcmp(q->key, key, MATCH_KEY_LEN) == 0)
 			return q;
 	}
 	return NULL;
@@ -200,21 +198,18 @@ static struct open_query *take_slot(struct dns_matcher *m, uint32_t home)
 	return free_slot;
 }
 
-static void hold_query(struct dns_matcher *m, const uint8_t *key, bool sender_is_a,
-		       uint64_t question, size_t size, int64_t now_ns)
+static void hold_query(struct dns_matcher *m, const uint8_t *key, uint64_t hash, bool sender_is_a,
+		       size_t size, int64_t now_ns)
 {
 	uint32_t home;
-	struct open_query *q = find(m, key, &home);
-	if (q) {
-		if (q->question != question) /* the id reused for another question */
-			m->counters->unanswered_queries++;
-	} else {
+	struct open_query *q = find(m, key, hash, &home);
+	if (!q) {
 		q = take_slot(m, home);
 		memcpy(q->key, key, MATCH_KEY_LEN);
+		q->hash = hash;
 		q->used = true;
 		m->used++;
 	}
-	q->question = question;
 	q->query_ns = now_ns;
 	q->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 	q->sender_is_a = sender_is_a;
@@ -230,19 +225,19 @@ static void count_latency(struct match_counters *c, uint16_t rcode, int64_t dura
 	c->latency_sum_ns[row] += (uint64_t)duration_ns;
 }
 
-static void answer_query(struct dns_matcher *m, const uint8_t *key, bool sender_is_a,
+static void answer_query(struct dns_matcher *m, const uint8_t *key, uint64_t hash, bool sender_is_a,
 			 const struct dns_message *message, int64_t now_ns,
 			 struct dns_match_result *out)
 {
 	uint32_t home;
-	struct open_query *q = find(m, key, &home);
+	struct open_query *q = find(m, key, hash, &home);
 	if (q && now_ns - q->query_ns > m->timeout_ns) {
 		/* Too late: the query counts as unanswered, as the expiry would have had it. */
 		m->counters->unanswered_queries++;
 		let_go(m, q);
 		q = NULL;
 	}
-	if (!q || q->sender_is_a == sender_is_a || q->question != question_hash(m, message)) {
+	if (!q || q->sender_is_a == sender_is_a) {
 		m->counters->unmatched_responses++;
 		return;
 	}
@@ -261,14 +256,14 @@ void dns_match_message(struct dns_matcher *m, const struct flow_key *key, bool s
 {
 	memset(out, 0, sizeof(*out));
 	uint8_t k[MATCH_KEY_LEN];
-	match_key(k, key, message->id);
+	uint64_t hash = exchange_hash(m, key, message, k);
 	if (message->is_response) {
 		m->counters->responses_by_rcode[rcode_slot(message->rcode)]++;
-		answer_query(m, k, sender_is_a, message, now_ns, out);
+		answer_query(m, k, hash, sender_is_a, message, now_ns, out);
 	} else {
 		if (message->has_question)
 			m->counters->queries_by_qtype[qtype_slot(message->qtype)]++;
-		hold_query(m, k, sender_is_a, question_hash(m, message), size, now_ns);
+		hold_query(m, k, hash, sender_is_a, size, now_ns);
 	}
 }
 

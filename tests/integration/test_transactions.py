@@ -279,3 +279,29 @@ def test_key_format_without_kafka_is_refused(dnsprobe, tmp_path, where):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and '--key-format' in lines[0] and '--brokers' in lines[0]
     assert run.stdout == b'' and not out.exists()
+
+
+def test_a_flood_of_unanswered_queries_stays_in_the_table(dnsprobe, tmp_path):
+    """20,000 queries, none answered, from as many ports, for a table of 1,000: every one is
+    counted once, as unanswered (open at the end) or let go for room, and the table holds no
+    more than its bound."""
+    import struct
+    template = bytes(Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02') /
+                     IP(src='10.0.0.1', dst='10.0.0.53') / UDP(sport=1, dport=53, chksum=0) /
+                     DNS(id=1, rd=1, qd=DNSQR(qname='flood.example.com')))
+    sport = 14 + 20  # Ethernet, then an IPv4 header without options
+    count = 20000
+    path = tmp_path / 'flood.pcap'
+    with open(path, 'wb') as fh:
+        fh.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(count):
+            frame = bytearray(template)
+            frame[sport:sport + 2] = struct.pack('>H', 1024 + i)
+            fh.write(struct.pack('<IIII', 1700000000, i * 10, len(frame), len(frame)))
+            fh.write(frame)
+    run = dnsprobe.replay([path], '--match-queries', '1000', '--discard', output=None)
+    run.check_clean()
+    s = run.summary
+    assert s['records'] == count
+    assert s['unanswered_queries'] + s['match_table_full'] == count, s
+    assert s['unanswered_queries'] <= 1000 and s['matched_responses'] == 0, s

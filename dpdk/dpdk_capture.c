@@ -113,11 +113,16 @@ static int lane_next_burst(void *state, struct frame *frames, unsigned max)
 	if (n > 0) {
 		to_frames(dl, dl->held, n, frames);
 		dl->idle_polls = 0;
-	} else if (++dl->idle_polls >= IDLE_POLLS_BEFORE_NAP) {
-		/* An idle queue costs a nap instead of a spinning core; a busy one never naps. */
-		rte_delay_us_sleep(IDLE_NAP_US);
 	}
 	return n;
+}
+
+/* An idle queue costs a nap instead of a spinning core; a busy one never naps. */
+static void lane_idle(void *state)
+{
+	struct dpdk_lane *dl = state;
+	if (++dl->idle_polls >= IDLE_POLLS_BEFORE_NAP)
+		rte_delay_us_sleep(IDLE_NAP_US);
 }
 
 static const char *lane_error(void *state)
@@ -135,6 +140,7 @@ static const struct capture_ops dpdk_lane_ops = {
     .next_burst = lane_next_burst,
     .error = lane_error,
     .close = lane_close,
+    .idle = lane_idle,
 };
 
 static void release(struct dpdk_capture *dc)

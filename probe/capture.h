@@ -68,6 +68,9 @@ struct capture_ops {
 	int (*drain)(void *state, struct frame *frames, unsigned max);
 	/* From another thread: makes a next_burst that waits for packets return now. */
 	void (*wake)(void *state);
+	/* After a burst without frames, with nothing claimed of --count: an input that polls
+	 * (DPDK) may nap here instead of spinning. */
+	void (*idle)(void *state);
 	/* From any thread: how far a replay has come. */
 	void (*progress)(void *state, struct capture_progress *out);
 };

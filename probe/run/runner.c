@@ -212,7 +212,10 @@ static unsigned lane_claim(struct lane *lane, unsigned max)
 	for (;;) {
 		if (left == 0)
 			return 0;
-		unsigned take = left < max ? (unsigned)left : max;
+		/* A fair share, so that a lane waiting on an idle input never holds what a busy
+		 * one needs. */
+		uint_fast64_t share = left / r->lane_count ? left / r->lane_count : 1;
+		unsigned take = share < max ? (unsigned)share : max;
 		if (atomic_compare_exchange_weak(&r->budget, &left, left - take))
 			return take;
 	}
@@ -335,6 +338,8 @@ int runner_lane_main(void *arg)
 		if (n > 0)
 			lane_deliver(lane, frames, n);
 		lane_end_burst(lane, want, n > 0 ? (unsigned)n : 0);
+		if (n == 0 && lane->capture.ops->idle)
+			lane->capture.ops->idle(lane->capture.state);
 		if (n >= 0)
 			continue;
 		if (n == CAPTURE_END)

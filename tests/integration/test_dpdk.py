@@ -286,6 +286,27 @@ def test_count_stops_after_exactly_n_packets_over_several_workers(dpdk_bin, synt
                for w in range(3)) == s['records']
 
 
+def test_count_of_every_packet_is_reached_when_one_queue_runs_dry_first(dpdk_bin, synthetic,
+                                                                        tmp_path):
+    """--count N with N every packet of two queues of unequal length: once the short queue is
+    read, its idle worker must not hold the rest of the count from the other one (it did: the
+    last burst of the long queue was never read, and --idle-exit ended the capture instead)."""
+    header, flows = read_pcap(synthetic)
+    records = flows * 40  # thousands of bursts, so that the short queue runs dry early
+    short, long_ = tmp_path / 'short.pcap', tmp_path / 'long.pcap'
+    write_pcap(short, header, records[:len(records) // 10])
+    write_pcap(long_, header, records[len(records) // 10:])
+    for attempt in range(5):
+        summary = tmp_path / ('summary-%d.json' % attempt)
+        r = run(dpdk_bin, ['capture', '--discard', '--count', len(records), '--idle-exit', 10,
+                           '--summary-json', summary, '--'] + EAL +
+                net_pcap_args([short, long_]))
+        r.check_clean()
+        s = json.loads(summary.read_text())
+        assert s['packets'] == len(records), 'attempt %d: %s' % (attempt, s)
+        assert s['capture']['elapsed_s'] < 10, 'the count did not end the capture: %s' % s
+
+
 def test_discard_over_several_workers_builds_and_counts_every_record(dpdk_bin, synthetic,
                                                                      tmp_path):
     """--discard over several workers (each with a null sink of its own): every record is built

@@ -343,7 +343,7 @@ static int configure(struct pcap_live *live, const struct pcap_live_options *o, 
 	pcap_set_snaplen(h, o->snaplen);
 	pcap_set_promisc(h, o->promiscuous ? 1 : 0);
 	pcap_set_timeout(h, READ_TIMEOUT_MS);
-	pcap_set_buffer_size(h, o->buffer_mib * 1024 * 1024);
+	pcap_set_buffer_size(h, (int)(o->buffer_kib * 1024));
 	live->nanoseconds = pcap_set_tstamp_precision(h, PCAP_TSTAMP_PRECISION_NANO) == 0;
 	int rc = pcap_activate(h);
 	if (rc < 0) {

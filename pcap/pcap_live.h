@@ -12,7 +12,7 @@
 
 struct pcap_live_options {
 	const char *interface;
-	int buffer_mib; /* kernel ring size per worker (-B) */
+	unsigned buffer_kib; /* kernel ring size per worker (-B), in KiB */
 	int snaplen;
 	bool promiscuous;
 	const char *filter; /* BPF expression; NULL builds the default from dns_ports */

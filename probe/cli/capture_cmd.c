@@ -29,17 +29,19 @@
 
 #define MAX_PORTS	   32
 #define MAX_EAL_ARGS	   256
-#define DEFAULT_BUFFER_MIB 64
+#define DEFAULT_BUFFER_KIB (64 * 1024)
+#define MAX_BUFFER_KIB	   (2047 * 1024) /* libpcap takes the size in bytes as an int */
 #define DEFAULT_SNAPLEN	   65535
 
 static const char capture_usage_head[] =
-    "Usage: dnsprobe capture -i IFACE [options]\n"
+    "Usage: dnsprobe capture -i IFACE [options] [FILTER EXPRESSION]\n"
     "       dnsprobe capture [--port N|PCI]... [options] [--eal \"EAL ARGS\"] [-- EAL ARGS]\n"
     "\n"
     "Captures DNS packets live and publishes one record per DNS message (the fields are\n"
     "described in docs/records.md), with one worker per capture queue. Stops on SIGINT,\n"
     "SIGTERM or SIGHUP (or --count, --duration, --idle-exit), flushes the output and prints\n"
-    "the summary.\n"
+    "the summary. As in tcpdump, words after the options are the BPF filter expression\n"
+    "(dnsprobe capture -i eth0 udp port 53).\n"
     "\n"
     "Source:\n"
     "  -i, --interface IFACE    capture on IFACE through libpcap\n"
@@ -52,14 +54,17 @@ static const char capture_usage_head[] =
     "                           and EAL starts with a usable port, else libpcap on -i\n"
     "      --workers N          workers (default 1): libpcap handles in one PACKET_FANOUT\n"
     "                           group, or rx queues per DPDK port with RSS\n"
-    "  -p, --dns-port PORT      also treat UDP/TCP PORT as DNS (repeatable; 53 always is)\n"
+    "      --dns-port PORT      also treat UDP/TCP PORT as DNS (repeatable; 53 always is)\n"
     "\n"
     "libpcap:\n"
-    "  -B, --buffer-size MIB    kernel capture buffer per worker (default 64)\n"
+    "  -B, --buffer-size SIZE   kernel capture buffer per worker: MiB, or with a unit\n"
+    "                           (4096KiB, 64MiB, 1GiB); default 64 (MiB, where tcpdump's\n"
+    "                           -B counts KiB)\n"
     "      --snaplen BYTES      bytes kept of each packet (default 65535)\n"
-    "      --no-promisc         do not put the interface in promiscuous mode\n"
-    "  -f, --filter EXPR        BPF filter as in tcpdump (default: the DNS ports over UDP\n"
-    "                           and TCP, and IP fragments)\n"
+    "  -p, --no-promisc         do not put the interface in promiscuous mode (tcpdump's -p)\n"
+    "  -f, --filter EXPR        BPF filter as in tcpdump, also given as the words after the\n"
+    "                           options (default: the DNS ports over UDP and TCP, and IP\n"
+    "                           fragments)\n"
     "\n"
     "DPDK:\n"
     "      --rx-desc N          rx descriptors per queue (default: the driver's choice)\n"
@@ -67,7 +72,7 @@ static const char capture_usage_head[] =
     "                           plus a burst and a cache per queue)\n"
     "\n"
     "Stopping and reporting:\n"
-    "      --count N            stop after N packets\n"
+    "  -c, --count N            stop after N packets\n"
     "      --duration SECONDS   stop after SECONDS\n"
     "      --idle-exit SECONDS  stop when no packet came for SECONDS\n"
     "      --summary-json PATH  write the packet accounting and the capture drops as JSON\n"
@@ -98,10 +103,11 @@ struct capture_options {
 	unsigned workers;
 	bool workers_given;
 	const char *summary_json;
-	int buffer_mib;
+	unsigned buffer_kib;
 	int snaplen;
 	bool promiscuous;
 	const char *filter;
+	char *filter_words; /* the trailing expression, joined; owned */
 	uint64_t count;
 	unsigned duration_s;
 	unsigned idle_exit_s;
@@ -150,7 +156,7 @@ static bool parse_count(const char *arg, const char *option, uint64_t min, uint6
 }
 
 /* Handles one option of the capture command itself; EXIT_USAGE after printing, or 0. */
-static int handle_option(struct capture_options *o, int c, char *arg, char **argv)
+static int handle_option(struct capture_options *o, int c, char *arg, int argc, char **argv)
 {
 	uint64_t v;
 	switch (c) {
@@ -183,7 +189,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, char **arg
 		o->workers = (unsigned)v;
 		o->workers_given = true;
 		return 0;
-	case 'p':
+	case OPT_DNS_PORT:
 		if (!cli_parse_uint(arg, 1, 65535, &v))
 			return cli_usage_error("--dns-port: '%s' is not a port number; give 1 to "
 					       "65535, e.g. --dns-port 5353",
@@ -194,22 +200,22 @@ static int handle_option(struct capture_options *o, int c, char *arg, char **arg
 		o->summary_json = arg;
 		return 0;
 	case 'B':
-		if (!parse_count(arg, "--buffer-size (MiB)", 1, 2047, &v))
-			return EXIT_USAGE;
-		o->buffer_mib = (int)v;
+		if (!cli_parse_size_kib(arg, MAX_BUFFER_KIB, &v))
+			return cli_bad_size("-B/--buffer-size", arg, MAX_BUFFER_KIB);
+		o->buffer_kib = (unsigned)v;
 		return 0;
 	case OPT_SNAPLEN:
 		if (!parse_count(arg, "--snaplen", 64, 262144, &v))
 			return EXIT_USAGE;
 		o->snaplen = (int)v;
 		return 0;
-	case OPT_NO_PROMISC:
+	case 'p':
 		o->promiscuous = false;
 		return 0;
 	case 'f':
 		o->filter = arg;
 		return 0;
-	case OPT_COUNT:
+	case 'c':
 		return parse_count(arg, "--count", 1, UINT64_MAX, &o->count) ? 0 : EXIT_USAGE;
 	case OPT_DURATION:
 		if (!parse_count(arg, "--duration (seconds)", 1, 100000000, &v))
@@ -244,7 +250,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, char **arg
 		fputs(capture_usage_tail, stdout);
 		exit(0);
 	default:
-		return cli_bad_option("capture", argv[optind - 1]);
+		return cli_bad_option_near("capture", argv, argc, optind);
 	}
 }
 
@@ -255,9 +261,40 @@ static void init_options(struct capture_options *o)
 	port_set_add(&o->worker.dns_ports, 53);
 	o->backend = BACKEND_AUTO;
 	o->workers = 1;
-	o->buffer_mib = DEFAULT_BUFFER_MIB;
+	o->buffer_kib = DEFAULT_BUFFER_KIB;
 	o->snaplen = DEFAULT_SNAPLEN;
 	o->promiscuous = true;
+}
+
+/* The words after the options, as in tcpdump, are the filter expression. A lone number is what
+ * "-p PORT" left behind when -p meant --dns-port: that gets a line saying so. */
+static int take_filter_words(struct capture_options *o, char **words, int count)
+{
+	uint64_t port;
+	if (count == 1 && cli_parse_uint(words[0], 1, 65535, &port))
+		return cli_usage_error("capture: '%s' is not a filter expression; -p is tcpdump's "
+				       "--no-promisc now, and extra DNS ports are given with "
+				       "--dns-port %s",
+				       words[0], words[0]);
+	if (o->filter)
+		return cli_usage_error("capture: a filter given twice, with -f/--filter and as the "
+				       "expression '%s'; keep one",
+				       words[0]);
+	size_t len = 0;
+	for (int i = 0; i < count; i++)
+		len += strlen(words[i]) + 1;
+	o->filter_words = malloc(len);
+	if (!o->filter_words)
+		return cli_usage_error("out of memory");
+	char *at = o->filter_words;
+	for (int i = 0; i < count; i++) {
+		size_t n = strlen(words[i]);
+		memcpy(at, words[i], n);
+		at += n;
+		*at++ = i + 1 < count ? ' ' : '\0';
+	}
+	o->filter = o->filter_words;
+	return 0;
 }
 
 static int parse_options(int argc, char **argv, struct capture_options *o)
@@ -274,13 +311,13 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    {"eal", required_argument, NULL, OPT_EAL},
 	    {"backend", required_argument, NULL, OPT_BACKEND},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
-	    {"dns-port", required_argument, NULL, 'p'},
+	    {"dns-port", required_argument, NULL, OPT_DNS_PORT},
 	    {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
 	    {"buffer-size", required_argument, NULL, 'B'},
 	    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
-	    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+	    {"no-promisc", no_argument, NULL, 'p'},
 	    {"filter", required_argument, NULL, 'f'},
-	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"count", required_argument, NULL, 'c'},
 	    {"duration", required_argument, NULL, OPT_DURATION},
 	    {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
 	    {"rx-desc", required_argument, NULL, OPT_RX_DESC},
@@ -300,8 +337,8 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(own_argc, argv, ":i:p:B:f:h" SINK_SHORT_OPTIONS, longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(own_argc, argv, ":i:pB:f:c:h" SINK_SHORT_OPTIONS, longopts,
+				NULL)) != -1) {
 		int handled = sink_options_handle(&o->sink, c, optarg);
 		if (handled == 0)
 			handled = stats_options_handle(&o->stats, c, optarg);
@@ -315,14 +352,15 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 			continue;
 		if (handled != 0)
 			return handled;
-		int rc = handle_option(o, c, optarg, argv);
+		int rc = handle_option(o, c, optarg, own_argc, argv);
 		if (rc != 0)
 			return rc;
 	}
-	if (optind < own_argc)
-		return cli_usage_error("capture: unexpected argument '%s'; EAL arguments go after "
-				       "-- or in --eal (see dnsprobe capture --help)",
-				       argv[optind]);
+	if (optind < own_argc) {
+		int rc = take_filter_words(o, argv + optind, own_argc - optind);
+		if (rc != 0)
+			return rc;
+	}
 	for (int i = own_argc + 1; i < argc; i++)
 		if (add_eal_arg(o, argv[i]) != 0)
 			return EXIT_USAGE;
@@ -383,7 +421,7 @@ static int open_pcap_handles(const struct capture_options *o, struct capture *ca
 	tunnel_options_ports(&o->worker, &vxlan, &geneve);
 	struct pcap_live_options live = {
 	    .interface = o->interface,
-	    .buffer_mib = o->buffer_mib,
+	    .buffer_kib = o->buffer_kib,
 	    .snaplen = o->snaplen,
 	    .promiscuous = o->promiscuous,
 	    .filter = o->filter,
@@ -420,10 +458,12 @@ static int run_pcap(const struct capture_options *o)
 	}
 	fprintf(stderr,
 		"dnsprobe: capturing on %s through libpcap: %u worker%s, one handle each in "
-		"PACKET_FANOUT group %d (kernel flow hash, IPv4 fragments reassembled); %d MiB "
+		"PACKET_FANOUT group %d (kernel flow hash, IPv4 fragments reassembled); %u %s "
 		"buffer per handle, snaplen %d%s; filter: %s\n",
-		o->interface, o->workers, o->workers == 1 ? "" : "s", fanout_group, o->buffer_mib,
-		o->snaplen, o->promiscuous ? ", promiscuous" : "",
+		o->interface, o->workers, o->workers == 1 ? "" : "s", fanout_group,
+		o->buffer_kib % 1024 ? o->buffer_kib : o->buffer_kib / 1024,
+		o->buffer_kib % 1024 ? "KiB" : "MiB", o->snaplen,
+		o->promiscuous ? ", promiscuous" : "",
 		o->filter ? o->filter : "DNS ports and IP fragments (default)");
 
 	struct stats_report *stats;
@@ -562,6 +602,7 @@ int capture_main(int argc, char **argv)
 	}
 	for (int i = 0; i < o->eal_word_count; i++)
 		free(o->eal_words[i]);
+	free(o->filter_words);
 	free(o);
 	return rc;
 }

@@ -12,7 +12,8 @@
 #include "json_writer.h"
 #include "option_codes.h"
 
-#define DEFAULT_BUFFER_MIB 64
+#define DEFAULT_BUFFER_KIB (64 * 1024)
+#define MAX_BUFFER_KIB	   (1024ull * 1024 * 1024) /* 1 TiB */
 #define JSON_BUFFER_SIZE   (64 * 1024)
 
 static const char check_usage[] =
@@ -29,7 +30,8 @@ static const char check_usage[] =
     "                           check a NIC for DPDK\n"
     "      --fix                turn GRO and LRO off (needs root) and say what changed\n"
     "      --json               print the results as one JSON document\n"
-    "  -B, --buffer MiB         the capture's ring size per worker (default 64)\n"
+    "  -B, --buffer-size SIZE   the capture's ring size per worker, as capture's -B: MiB,\n"
+    "                           or with a unit (4096KiB, 64MiB, 1GiB); default 64 (MiB)\n"
     "  -w, --workers N          the capture's number of workers (default 1)\n"
     "      --dpdk               check DPDK readiness in full (hugepages, driver, NUMA node)\n"
     "  -h, --help               show this help\n"
@@ -48,14 +50,14 @@ static int parse_options(int argc, char **argv, struct check_options *o)
 	    {"interface", required_argument, NULL, 'i'},
 	    {"fix", no_argument, NULL, OPT_FIX},
 	    {"json", no_argument, NULL, OPT_JSON},
-	    {"buffer", required_argument, NULL, 'B'},
+	    {"buffer-size", required_argument, NULL, 'B'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"dpdk", no_argument, NULL, OPT_DPDK},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
-	o->checks.buffer_mib = DEFAULT_BUFFER_MIB;
+	o->checks.buffer_kib = DEFAULT_BUFFER_KIB;
 	o->checks.workers = 1;
 	opterr = 0;
 	optind = 1;
@@ -76,11 +78,9 @@ static int parse_options(int argc, char **argv, struct check_options *o)
 			o->checks.dpdk = true;
 			break;
 		case 'B':
-			if (!cli_parse_uint(optarg, 1, 1 << 20, &value))
-				return cli_usage_error("-B: '%s' is not a size in MiB; give 1 to "
-						       "1048576, e.g. -B 64",
-						       optarg);
-			o->checks.buffer_mib = (unsigned)value;
+			if (!cli_parse_size_kib(optarg, MAX_BUFFER_KIB, &value))
+				return cli_bad_size("-B/--buffer-size", optarg, MAX_BUFFER_KIB);
+			o->checks.buffer_kib = value;
 			break;
 		case 'w':
 			if (!cli_parse_uint(optarg, 1, 1024, &value))

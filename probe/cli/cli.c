@@ -35,6 +35,53 @@ bool cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
+bool cli_parse_size_kib(const char *text, uint64_t max_kib, uint64_t *kib)
+{
+	static const struct {
+		const char *unit;
+		unsigned shift; /* in KiB: 2^shift KiB */
+	} units[] = {{"", 10},	{"K", 0},    {"KiB", 0}, {"k", 0},
+		     {"M", 10}, {"MiB", 10}, {"G", 20},	 {"GiB", 20}};
+	if (!text || !isdigit((unsigned char)text[0]))
+		return false;
+	errno = 0;
+	char *end;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno || value == 0)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (value > (max_kib >> units[i].shift))
+			return false;
+		*kib = (uint64_t)value << units[i].shift;
+		return true;
+	}
+	return false;
+}
+
+int cli_bad_size(const char *option, const char *text, uint64_t max_kib)
+{
+	return cli_usage_error(
+	    "%s: '%s' is not a size from 1KiB to %lluMiB; give MiB (a bare number, e.g. 64) or a "
+	    "unit, e.g. 4096KiB (tcpdump's -B 4096 means KiB: write 4096KiB)",
+	    option, text, (unsigned long long)(max_kib / 1024));
+}
+
+int cli_bad_option_near(const char *command, char **argv, int argc, int index)
+{
+	/* -p was --dns-port before it became tcpdump's -p: "-p5353" fails on '5' while getopt is
+	 * still in that word (index), or on the next word once it has moved on (index - 1). */
+	for (int i = index; i >= index - 1 && i > 0; i--) {
+		const char *arg = i < argc ? argv[i] : NULL;
+		if (arg && strncmp(arg, "-p", 2) == 0 && isdigit((unsigned char)arg[2]))
+			return cli_usage_error("%s: '%s': -p is tcpdump's --no-promisc now; give "
+					       "extra DNS ports with --dns-port %s",
+					       command, arg, arg + 2);
+	}
+	return cli_bad_option(command, argv[index - 1]);
+}
+
 int cli_bad_option(const char *command, const char *arg)
 {
 	return cli_usage_error(

@@ -540,26 +540,33 @@ static void check_capture_buffer(const struct iface_check_options *o, struct che
 	long long available_kb = meminfo_kb("MemAvailable");
 	long rmem_max = 0;
 	bool have_rmem = read_long("/proc/sys/net/core/rmem_max", &rmem_max);
-	unsigned long long need_mib = (unsigned long long)o->buffer_mib * o->workers;
+	unsigned long long need_kib = (unsigned long long)o->buffer_kib * o->workers;
+	unsigned long long need_mib = need_kib / 1024;
+	char size[32];
+	if (o->buffer_kib % 1024)
+		snprintf(size, sizeof(size), "%llu KiB", (unsigned long long)o->buffer_kib);
+	else
+		snprintf(size, sizeof(size), "%llu MiB", (unsigned long long)o->buffer_kib / 1024);
 	char rmem[96] = "";
 	if (have_rmem)
 		snprintf(rmem, sizeof(rmem), "; net.core.rmem_max (%ld KiB) does not limit it",
 			 rmem_max / 1024);
 	if (available_kb < 0) {
 		add_result(report, CHECK_OK, "capture-buffer",
-			   "-B %u MiB x %u worker(s) = %llu MiB ring; available memory unknown%s",
-			   o->buffer_mib, o->workers, need_mib, rmem);
+			   "-B %s x %u worker(s) = %llu MiB ring; available memory unknown%s", size,
+			   o->workers, need_mib, rmem);
 		return;
 	}
 	unsigned long long available_mib = (unsigned long long)available_kb / 1024;
-	enum check_status status = need_mib > available_mib	  ? CHECK_FAIL
-				   : need_mib > available_mib / 2 ? CHECK_WARN
-								  : CHECK_OK;
+	unsigned long long available = (unsigned long long)available_kb;
+	enum check_status status = need_kib > available	      ? CHECK_FAIL
+				   : need_kib > available / 2 ? CHECK_WARN
+							      : CHECK_OK;
 	struct check_result *r = add_result(
 	    report, status, "capture-buffer",
-	    "-B %u MiB x %u worker(s) = %llu MiB of kernel memory for libpcap's mmap ring, %llu "
+	    "-B %s x %u worker(s) = %llu MiB of kernel memory for libpcap's mmap ring, %llu "
 	    "MiB available%s",
-	    o->buffer_mib, o->workers, need_mib, available_mib, rmem);
+	    size, o->workers, need_mib, available_mib, rmem);
 	if (status != CHECK_OK)
 		snprintf(r->fix, sizeof(r->fix), "dnsprobe capture -i %s --workers %u -B %llu",
 			 o->target, o->workers, available_mib / 4 / o->workers);

@@ -6,6 +6,7 @@
 #define DNSPROBE_IFACE_CHECK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL };
 
@@ -26,7 +27,7 @@ struct check_report {
 
 struct iface_check_options {
 	const char *target;  /* interface name, or a PCI address (0000:03:00.0) for DPDK */
-	unsigned buffer_mib; /* the capture's -B: kernel ring size per worker */
+	uint64_t buffer_kib; /* the capture's -B: kernel ring size per worker, in KiB */
 	unsigned workers;
 	bool fix;  /* turn GRO and LRO off */
 	bool dpdk; /* check DPDK readiness in full (implied by a PCI address) */

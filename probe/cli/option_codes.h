@@ -42,6 +42,8 @@ enum option_code {
 	/* Shared by replay and capture */
 	OPT_USER,
 	OPT_SUMMARY_JSON,
+	OPT_DNS_PORT,
+	OPT_CONFIG,
 
 	/* replay */
 	OPT_SPEED,
@@ -53,8 +55,6 @@ enum option_code {
 	OPT_BACKEND,
 	OPT_WORKERS,
 	OPT_SNAPLEN,
-	OPT_NO_PROMISC,
-	OPT_COUNT,
 	OPT_DURATION,
 	OPT_IDLE_EXIT,
 	OPT_RX_DESC,

@@ -33,12 +33,16 @@
 
 static const char replay_usage_head[] =
     "Usage: dnsprobe replay FILE... [options]\n"
+    "       dnsprobe replay -r FILE [options]\n"
     "\n"
     "Reads pcap or pcapng capture files and publishes one record per DNS message\n"
     "(the fields are described in docs/records.md).\n"
     "\n"
     "Options:\n"
-    "  -p, --dns-port PORT      also treat UDP/TCP PORT as DNS (repeatable; 53 always is)\n"
+    "  -r, --read FILE          read FILE, as in tcpdump (repeatable; the same as naming\n"
+    "                           FILE after the options; - is standard input)\n"
+    "  -c, --count N            stop after N packets, as in tcpdump\n"
+    "      --dns-port PORT      also treat UDP/TCP PORT as DNS (repeatable; 53 always is)\n"
     "      --speed X            replay in recorded time: each record is published when its\n"
     "                           capture time (counted from the first record of its file),\n"
     "                           divided by X, has passed: 1 is real time, 2 twice as fast\n"
@@ -70,7 +74,8 @@ struct replay_options {
 	const char *user;
 	double speed;	/* 0: as fast as possible */
 	uint64_t loops; /* 0: until interrupted */
-	char **files;
+	uint64_t count; /* stop after this many packets; 0: no limit */
+	char **files;	/* -r files, then the others; owned array */
 	int file_count;
 	struct worker_config worker;
 };
@@ -94,7 +99,9 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
-	    {"dns-port", required_argument, NULL, 'p'},
+	    {"read", required_argument, NULL, 'r'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"dns-port", required_argument, NULL, OPT_DNS_PORT},
 	    {"speed", required_argument, NULL, OPT_SPEED},
 	    {"loop", required_argument, NULL, OPT_LOOP},
 	    {"user", required_argument, NULL, OPT_USER},
@@ -107,11 +114,14 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	port_set_add(&o->worker.dns_ports, 53);
 	o->loops = 1;
 	o->stats.source = "replay";
+	o->files = malloc(sizeof(char *) * (size_t)argc);
+	if (!o->files)
+		return cli_usage_error("out of memory");
 
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, ":p:h" SINK_SHORT_OPTIONS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:c:ph" SINK_SHORT_OPTIONS, longopts, NULL)) != -1) {
 		int handled = sink_options_handle(&o->sink, c, optarg);
 		if (handled == 1)
 			continue;
@@ -139,7 +149,20 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			return handled;
 		uint64_t port;
 		switch (c) {
+		case 'r':
+			o->files[o->file_count++] = optarg;
+			break;
+		case 'c':
+			if (!cli_parse_uint(optarg, 1, UINT64_MAX, &o->count))
+				return cli_usage_error("--count: '%s' is not a number of packets; "
+						       "e.g. -c 100",
+						       optarg);
+			break;
 		case 'p':
+			return cli_usage_error("replay: -p is tcpdump's --no-promisc, which a "
+					       "replay has no use for; give extra DNS ports with "
+					       "--dns-port PORT");
+		case OPT_DNS_PORT:
 			if (!cli_parse_uint(optarg, 1, 65535, &port))
 				return cli_usage_error(
 				    "--dns-port: '%s' is not a port number; give "
@@ -185,8 +208,8 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	if (cli_check_output_paths(output, o->summary_json, o->stats.file) != 0)
 		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
-	o->files = argv + optind;
-	o->file_count = argc - optind;
+	for (int i = optind; i < argc; i++)
+		o->files[o->file_count++] = argv[i];
 	if (o->file_count == 0)
 		return cli_usage_error("replay: no capture file given; usage: dnsprobe replay "
 				       "FILE... (see dnsprobe replay --help)");
@@ -265,6 +288,7 @@ static int run(struct replay_options *o, struct capture first)
 	    .sinks = sink_options_opener(&o->sink),
 	    .lanes = 1,
 	    .speed = o->speed,
+	    .count = o->count,
 	    .progress_bar = progress_bar_wanted(&o->sink),
 	    .summary_json = o->summary_json,
 	    .interval_ms = stats_report_interval_ms(stats),
@@ -304,6 +328,7 @@ int replay_main(int argc, char **argv)
 	struct capture first;
 	if (rc == 0 && (rc = check_inputs(o, &first, false)) == 0)
 		rc = run(o, first);
+	free(o->files);
 	free(o);
 	return rc;
 }

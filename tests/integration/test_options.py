@@ -40,6 +40,7 @@ def bad_use(command, name, takes_value):
         ('*', 'stats-file'): (['--stats-file', ''], None),
         ('*', 'observer-name'): (['--observer-name', ''], None),
         ('replay', 'summary-json'): (['--summary-json', NO_DIR], NO_DIR),
+        ('replay', 'read'): (['--read', NO_DIR], NO_DIR),
         ('capture', 'summary-json'): (['-i', 'lo', '--duration', '1', '--summary-json', NO_DIR],
                                       NO_DIR),
         ('capture', 'interface'): (['--interface', BAD], BAD),

@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "config_file.h"
 #include "option_codes.h"
 #include "pcap_live.h"
 #include "privileges.h"
@@ -78,6 +79,9 @@ static const char capture_usage_head[] =
     "      --summary-json PATH  write the packet accounting and the capture drops as JSON\n"
     "      --user NAME          once the capture is open, drop root and run as user NAME\n"
     "                           (libpcap only)\n"
+    "      --config FILE        read long options from FILE first, one per line: 'name\n"
+    "                           value' or 'name=value', '#' starts a comment line; the\n"
+    "                           command line wins (repeatable options add up)\n"
     "  -h, --help               show this help\n"
     "\n";
 
@@ -94,6 +98,7 @@ static const char capture_usage_tail[] =
 enum backend_choice { BACKEND_AUTO, BACKEND_DPDK, BACKEND_PCAP };
 
 struct capture_options {
+	struct config_args config;
 	struct sink_options sink;
 	struct stats_report_options stats;
 	const char *user;
@@ -326,6 +331,11 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    {NULL, 0, NULL, 0},
 	};
 	init_options(o);
+	int built = config_args_build(&o->config, argc, argv, longopts, "capture");
+	if (built != 0)
+		return built;
+	argc = o->config.argc;
+	argv = o->config.argv;
 	/* Everything after "--" belongs to EAL; getopt sees only what comes before. */
 	int own_argc = argc;
 	for (int i = 1; i < argc; i++) {
@@ -339,6 +349,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	int c;
 	while ((c = getopt_long(own_argc, argv, ":i:pB:f:c:h" SINK_SHORT_OPTIONS, longopts,
 				NULL)) != -1) {
+		config_args_locate(&o->config, optind);
 		int handled = sink_options_handle(&o->sink, c, optarg);
 		if (handled == 0)
 			handled = stats_options_handle(&o->stats, c, optarg);
@@ -356,6 +367,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 		if (rc != 0)
 			return rc;
 	}
+	cli_set_context(NULL);
 	if (optind < own_argc) {
 		int rc = take_filter_words(o, argv + optind, own_argc - optind);
 		if (rc != 0)
@@ -603,6 +615,7 @@ int capture_main(int argc, char **argv)
 	for (int i = 0; i < o->eal_word_count; i++)
 		free(o->eal_words[i]);
 	free(o->filter_words);
+	config_args_free(&o->config);
 	free(o);
 	return rc;
 }

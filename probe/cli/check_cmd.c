@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config_file.h"
 #include "iface_check.h"
 #include "json_writer.h"
 #include "option_codes.h"
@@ -34,12 +35,16 @@ static const char check_usage[] =
     "                           or with a unit (4096KiB, 64MiB, 1GiB); default 64 (MiB)\n"
     "  -w, --workers N          the capture's number of workers (default 1)\n"
     "      --dpdk               check DPDK readiness in full (hugepages, driver, NUMA node)\n"
+    "      --config FILE        read long options from FILE first, one per line: 'name\n"
+    "                           value' or 'name=value', '#' starts a comment line; the\n"
+    "                           command line wins (repeatable options add up)\n"
     "  -h, --help               show this help\n"
     "\n"
     "Exit status: 0 when every check is OK, 1 when one warns, 2 when one fails (or the\n"
     "command line is wrong).\n";
 
 struct check_options {
+	struct config_args config;
 	struct iface_check_options checks;
 	bool json;
 };
@@ -59,11 +64,17 @@ static int parse_options(int argc, char **argv, struct check_options *o)
 	memset(o, 0, sizeof(*o));
 	o->checks.buffer_kib = DEFAULT_BUFFER_KIB;
 	o->checks.workers = 1;
+	int built = config_args_build(&o->config, argc, argv, longopts, "check");
+	if (built != 0)
+		return built;
+	argc = o->config.argc;
+	argv = o->config.argv;
 	opterr = 0;
 	optind = 1;
 	int c;
 	uint64_t value;
 	while ((c = getopt_long(argc, argv, ":i:B:w:h", longopts, NULL)) != -1) {
+		config_args_locate(&o->config, optind);
 		switch (c) {
 		case 'i':
 			o->checks.target = optarg;
@@ -97,6 +108,7 @@ static int parse_options(int argc, char **argv, struct check_options *o)
 			return cli_bad_option("check", argv[optind - 1]);
 		}
 	}
+	cli_set_context(NULL);
 	if (optind < argc)
 		return cli_usage_error("check: unexpected argument '%s'; give the interface with "
 				       "-i, e.g. dnsprobe check -i eth0",
@@ -168,21 +180,23 @@ int check_main(int argc, char **argv)
 {
 	struct check_options o;
 	int rc = parse_options(argc, argv, &o);
-	if (rc != 0)
-		return rc;
-	struct check_report *report = malloc(sizeof(*report));
-	if (!report)
-		return cli_usage_error("out of memory");
+	struct check_report *report = rc == 0 ? malloc(sizeof(*report)) : NULL;
+	if (!report) {
+		config_args_free(&o.config);
+		return rc != 0 ? rc : cli_usage_error("out of memory");
+	}
 	iface_check_run(&o.checks, report);
 	enum check_status worst = check_report_worst(report);
 	if (o.json) {
 		if (print_json(&o, report, worst) != 0) {
 			free(report);
+			config_args_free(&o.config);
 			return cli_usage_error("check: the results did not fit the JSON buffer");
 		}
 	} else {
 		print_text(report);
 	}
 	free(report);
+	config_args_free(&o.config);
 	return (int)worst;
 }

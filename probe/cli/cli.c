@@ -11,11 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *error_context;
+
+void cli_set_context(const char *where)
+{
+	error_context = where;
+}
+
 int cli_usage_error(const char *format, ...)
 {
 	va_list args;
 	va_start(args, format);
 	fputs("dnsprobe: ", stderr);
+	if (error_context)
+		fprintf(stderr, "%s: ", error_context);
 	vfprintf(stderr, format, args);
 	fputc('\n', stderr);
 	va_end(args);

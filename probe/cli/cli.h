@@ -9,8 +9,12 @@
 
 #define EXIT_USAGE 2
 
-/* Prints "dnsprobe: <message>" on stderr; returns EXIT_USAGE. */
+/* Prints "dnsprobe: [context: ]<message>" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Errors printed from now on say where first ("FILE:LINE"), until NULL is set; the config file
+ * sets it while its options are read. */
+void cli_set_context(const char *where);
 
 /* Parses a whole decimal number in [min, max]; false when text is anything else. */
 bool cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);

@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "config_file.h"
 #include "option_codes.h"
 #include "pcap_file.h"
 #include "pcap_replay.h"
@@ -53,6 +54,9 @@ static const char replay_usage_head[] =
     "                           (the other files, and every file of later --loop passes,\n"
     "                           are opened as NAME; checked before the first is read)\n"
     "      --summary-json PATH  write the packet accounting as JSON to PATH at exit\n"
+    "      --config FILE        read long options from FILE first, one per line: 'name\n"
+    "                           value' or 'name=value', '#' starts a comment line; the\n"
+    "                           command line wins (repeatable options add up)\n"
     "  -h, --help               show this help\n"
     "\n";
 
@@ -68,6 +72,7 @@ static const char replay_usage_tail[] =
     "not go to that terminal).\n";
 
 struct replay_options {
+	struct config_args config;
 	struct sink_options sink;
 	struct stats_report_options stats;
 	const char *summary_json;
@@ -114,6 +119,11 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	port_set_add(&o->worker.dns_ports, 53);
 	o->loops = 1;
 	o->stats.source = "replay";
+	int built = config_args_build(&o->config, argc, argv, longopts, "replay");
+	if (built != 0)
+		return built;
+	argc = o->config.argc;
+	argv = o->config.argv;
 	o->files = malloc(sizeof(char *) * (size_t)argc);
 	if (!o->files)
 		return cli_usage_error("out of memory");
@@ -122,6 +132,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, ":r:c:ph" SINK_SHORT_OPTIONS, longopts, NULL)) != -1) {
+		config_args_locate(&o->config, optind);
 		int handled = sink_options_handle(&o->sink, c, optarg);
 		if (handled == 1)
 			continue;
@@ -201,6 +212,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			return cli_bad_option("replay", argv[optind - 1]);
 		}
 	}
+	cli_set_context(NULL);
 	int rc = sink_options_finish(&o->sink);
 	if (rc != 0)
 		return rc;
@@ -329,6 +341,7 @@ int replay_main(int argc, char **argv)
 	if (rc == 0 && (rc = check_inputs(o, &first, false)) == 0)
 		rc = run(o, first);
 	free(o->files);
+	config_args_free(&o->config);
 	free(o);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 #include "capture.h"
 #include "cli.h"
@@ -331,7 +332,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    {NULL, 0, NULL, 0},
 	};
 	init_options(o);
-	int built = config_args_build(&o->config, argc, argv, longopts, "capture");
+	int built = config_args_build(&o->config, argc, argv, longopts, "capture", false);
 	if (built != 0)
 		return built;
 	argc = o->config.argc;
@@ -419,6 +420,13 @@ static int start_reporting(const struct capture_options *o, struct stats_report 
 	return stats_report_open(stats, &o->stats, err, err_size);
 }
 
+/* Tells systemd (Type=notify) the capture is open: from now on packets are read. Outside a
+ * service (no $NOTIFY_SOCKET) it does nothing. */
+static void notify_ready(const char *source)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s", source);
+}
+
 static void close_captures(struct capture *captures, unsigned count)
 {
 	for (unsigned i = 0; i < count; i++)
@@ -495,6 +503,7 @@ static int run_pcap(const struct capture_options *o)
 	for (unsigned i = 0; i < o->workers; i++)
 		runner_set_capture(runner, i, captures[i]);
 	free(captures);
+	notify_ready(o->interface);
 	return stats_report_finish(stats, runner_run(runner, NULL));
 }
 
@@ -555,6 +564,7 @@ static int run_dpdk(const struct capture_options *o, int *failure, char *why, si
 	for (unsigned i = 0; i < lanes; i++)
 		runner_set_capture(runner, i, dpdk_capture_lane(dc, i));
 	dpdk_capture_print_startup(dc, stderr);
+	notify_ready("DPDK ports");
 	struct lane_executor lcores = {
 	    .launch = launch_on_lcores,
 	    .wait = wait_for_lcores,

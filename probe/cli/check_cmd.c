@@ -35,9 +35,9 @@ static const char check_usage[] =
     "                           or with a unit (4096KiB, 64MiB, 1GiB); default 64 (MiB)\n"
     "  -w, --workers N          the capture's number of workers (default 1)\n"
     "      --dpdk               check DPDK readiness in full (hugepages, driver, NUMA node)\n"
-    "      --config FILE        read long options from FILE first, one per line: 'name\n"
-    "                           value' or 'name=value', '#' starts a comment line; the\n"
-    "                           command line wins (repeatable options add up)\n"
+    "      --config FILE        the capture's config file (see dnsprobe capture --help):\n"
+    "                           its interface, buffer-size and workers are checked, its\n"
+    "                           other lines skipped; the command line wins\n"
     "  -h, --help               show this help\n"
     "\n"
     "Exit status: 0 when every check is OK, 1 when one warns, 2 when one fails (or the\n"
@@ -64,7 +64,7 @@ static int parse_options(int argc, char **argv, struct check_options *o)
 	memset(o, 0, sizeof(*o));
 	o->checks.buffer_kib = DEFAULT_BUFFER_KIB;
 	o->checks.workers = 1;
-	int built = config_args_build(&o->config, argc, argv, longopts, "check");
+	int built = config_args_build(&o->config, argc, argv, longopts, "check", true);
 	if (built != 0)
 		return built;
 	argc = o->config.argc;

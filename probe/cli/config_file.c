@@ -74,7 +74,7 @@ static char *add_word(char *words, size_t *used, const char *name, const char *v
 
 /* Turns the file's lines into words; returns how many, or -1 after printing. */
 static int parse_lines(struct config_args *a, char *text, const struct option *longopts,
-		       const char *command, char **out_words, int *out_lines)
+		       const char *command, bool skip_others, char **out_words, int *out_lines)
 {
 	size_t used = 0;
 	int count = 0, number = 0;
@@ -100,6 +100,8 @@ static int parse_lines(struct config_args *a, char *text, const struct option *l
 		}
 		const struct option *o = find_option(longopts, s);
 		const char *fail = NULL;
+		if (!o && skip_others && strcmp(s, "help") != 0 && strcmp(s, "config") != 0)
+			continue;
 		if (strcmp(s, "help") == 0 || strcmp(s, "config") == 0)
 			fail = "may not be in a config file";
 		else if (!o)
@@ -120,7 +122,7 @@ static int parse_lines(struct config_args *a, char *text, const struct option *l
 }
 
 int config_args_build(struct config_args *out, int argc, char **argv, const struct option *longopts,
-		      const char *command)
+		      const char *command, bool skip_others)
 {
 	memset(out, 0, sizeof(*out));
 	out->argc = argc;
@@ -158,7 +160,8 @@ int config_args_build(struct config_args *out, int argc, char **argv, const stru
 		config_args_free(out);
 		return cli_usage_error("out of memory");
 	}
-	int count = parse_lines(out, text, longopts, command, out->argv + 1, out->lines);
+	int count =
+	    parse_lines(out, text, longopts, command, skip_others, out->argv + 1, out->lines);
 	free(text);
 	if (count < 0) {
 		config_args_free(out);

@@ -24,9 +24,11 @@ struct config_args {
  * the name as in longopts (a leading "--" is allowed); blank lines and lines whose first
  * non-blank is '#' are skipped. A line that is not one of longopts, or gives a value to an
  * option that takes none (or none to one that needs one), is one line "FILE:LINE: ..." and
- * EXIT_USAGE. Returns 0 with out filled (with no --config, argv itself). */
+ * EXIT_USAGE. With skip_others, a line naming no option of longopts is skipped instead (check
+ * reads the capture's file for the options the two share). Returns 0 with out filled (with no
+ * --config, argv itself). */
 int config_args_build(struct config_args *out, int argc, char **argv, const struct option *longopts,
-		      const char *command);
+		      const char *command, bool skip_others);
 
 /* Call after each getopt_long: when the word it took (argv[optind - 1]) came from the file, the
  * usage errors that follow say FILE:LINE first. */

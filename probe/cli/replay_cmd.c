@@ -119,7 +119,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	port_set_add(&o->worker.dns_ports, 53);
 	o->loops = 1;
 	o->stats.source = "replay";
-	int built = config_args_build(&o->config, argc, argv, longopts, "replay");
+	int built = config_args_build(&o->config, argc, argv, longopts, "replay", false);
 	if (built != 0)
 		return built;
 	argc = o->config.argc;

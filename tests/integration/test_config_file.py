@@ -57,9 +57,13 @@ def test_a_flag_alone_on_its_line(dnsprobe_bin, tmp_path):
     assert proc.stdout == b'' and b'delivered' in proc.stderr
 
 
-def test_check_reads_it_too(dnsprobe_bin, tmp_path):
-    conf = write(tmp_path, 'interface lo\nbuffer-size 512KiB\n')
+def test_check_reads_the_captures_file_for_what_they_share(dnsprobe_bin, tmp_path):
+    """The service's ExecStartPre checks with the capture's own -B and --workers."""
+    conf = write(tmp_path, 'interface lo\nbuffer-size 512KiB\nworkers 3\n'
+                           'brokers kafka1:9092\nno-promisc\n')
     proc = run(dnsprobe_bin, 'check', '--config', conf)
+    assert b'-B 512 KiB x 3 worker(s)' in proc.stdout, proc.stdout + proc.stderr
+    proc = run(dnsprobe_bin, 'check', '--config', conf, '--workers', 1)
     assert b'-B 512 KiB x 1 worker(s)' in proc.stdout, proc.stdout + proc.stderr
 
 

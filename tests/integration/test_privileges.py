@@ -151,31 +151,6 @@ def test_file_the_user_cannot_read_later_is_found_before_reading(dnsprobe, long_
     assert len(lines) == 1 and str(path) in lines[0] and '--user ' + USER in lines[0], run.stderr
 
 
-def unit_setting(name):
-    unit = pathlib.Path(__file__).resolve().parents[2] / 'dist' / 'dnsprobe.service'
-    values = re.findall(r'^%s=(.*)$' % name, unit.read_text(), re.M)
-    assert len(values) == 1, 'dist/dnsprobe.service sets %s %d times' % (name, len(values))
-    return values[0].split()
-
-
-def test_the_units_capabilities_are_enough_for_the_switch(dnsprobe_bin, captures_dir, user):
-    """Runs replay --user under the capability bounding set and no_new_privs of
-    dist/dnsprobe.service (setpriv applies them as systemd would)."""
-    caps = [c.lower().replace('cap_', '+') for c in unit_setting('CapabilityBoundingSet')]
-    assert unit_setting('NoNewPrivileges') == ['yes']
-    capture = str(captures_dir / 'names.pcap')
-    limited = ['setpriv', '--bounding-set', ','.join(['-all'] + caps), '--no-new-privs']
-    run = subprocess.run(limited + [str(dnsprobe_bin), 'replay', capture, '--user', USER, '-o',
-                                    '/dev/null'], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
-    # Without CAP_SETUID the switch fails, with a line that says what is missing.
-    fewer = ','.join(['-all'] + [c for c in caps if c != '+setuid'])
-    run = subprocess.run(['setpriv', '--bounding-set', fewer, str(dnsprobe_bin), 'replay',
-                          capture, '--user', USER, '-o', '/dev/null'], capture_output=True,
-                         text=True, timeout=60)
-    assert run.returncode == 2 and 'CAP_SETUID' in run.stderr, run.stderr
-
-
 def test_output_file_is_created_as_the_user(dnsprobe, captures_dir, user, user_dir):
     output = os.path.join(user_dir, 'records.jsonl')
     run = dnsprobe.replay([captures_dir / 'names.pcap'], '--user', USER, output=output,

@@ -91,6 +91,13 @@ static void paced_counters(void *state, struct sink_counters *out)
 	p->inner.ops->counters(p->inner.state, out);
 }
 
+static void paced_client_stats(void *state, struct sink_client_stats *out)
+{
+	struct pacer *p = state;
+	if (p->inner.ops->client_stats)
+		p->inner.ops->client_stats(p->inner.state, out);
+}
+
 static int paced_finish(void *state, char *err, size_t err_size)
 {
 	struct pacer *p = state;
@@ -110,6 +117,7 @@ static const struct sink_ops pacer_ops = {
     .poll = paced_poll,
     .flush = paced_flush,
     .counters = paced_counters,
+    .client_stats = paced_client_stats,
     .finish = paced_finish,
     .close = paced_close,
 };

@@ -1,5 +1,5 @@
 /* The pacer of replay --speed. It flushes the real sink before waiting, so what was due is out
- * when it was due. */
+ * when it was due, and serves the sink's delivery reports while it waits. */
 #include "pacer.h"
 
 #include <stdbool.h>
@@ -45,9 +45,15 @@ static void wait_until(struct pacer *p, int64_t due_ns)
 		if (now >= due_ns)
 			return;
 		int64_t wake = due_ns - now > PACE_MAX_SLEEP_NS ? now + PACE_MAX_SLEEP_NS : due_ns;
-		struct timespec until = {.tv_sec = wake / CLOCK_NS_PER_SECOND,
-					 .tv_nsec = wake % CLOCK_NS_PER_SECOND};
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+		if (p->inner.ops->poll) {
+			/* A sink with delivery reports (Kafka) serves them while we wait, so that
+			 * what was sent counts delivered, not in flight, during a long pause. */
+			sink_poll(&p->inner, (int)((wake - now + 999999) / 1000000));
+		} else {
+			struct timespec until = {.tv_sec = wake / CLOCK_NS_PER_SECOND,
+						 .tv_nsec = wake % CLOCK_NS_PER_SECOND};
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+		}
 		if (p->hooks.waiting)
 			p->hooks.waiting(p->hooks.ctx);
 	}

@@ -546,3 +546,8 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 	sink->state = s;
 	return 0;
 }
+
+void kafka_sink_show_properties(FILE *out)
+{
+	rd_kafka_conf_properties_show(out);
+}

@@ -6,6 +6,7 @@
 
 import json
 import os
+import re
 import pathlib
 import shutil
 import signal
@@ -74,6 +75,14 @@ def samples(body):
         for s in family.samples:
             out[(s.name, frozenset(s.labels.items()))] = s.value
     return out
+
+
+def undocumented(body):
+    """The metric families of body that docs/operations.md does not list in its tables."""
+    docs = (kh.REPO / 'docs' / 'operations.md').read_text()
+    listed = set(re.findall(r'`(dnsprobe_[a-z0-9_]+)', docs))
+    families = {line.split()[2] for line in body.splitlines() if line.startswith('# TYPE ')}
+    return sorted(families - listed)
 
 
 def value(body, name, **labels):
@@ -160,6 +169,7 @@ def test_scrape_during_a_paced_replay_shows_what_was_published(dnsprobe_bin, wai
                  worker='0') == 2 * PAIRS
     assert (value(body, 'dnsprobe_worker_packets_total', source='replay', worker='0')
             == value(body, 'dnsprobe_packets_total', source='replay'))
+    assert undocumented(body) == []
 
 
 def test_body_passes_promtool(dnsprobe_bin, waiting_pcap, tmp_path):
@@ -379,3 +389,4 @@ def test_kafka_figures_while_publishing(dnsprobe_bin, broker, waiting_pcap, tmp_
     assert rtt is not None and 0 <= rtt < 10
     assert value(body, 'dnsprobe_kafka_broker_tx_errors_total', source='replay', worker='0',
                  broker=ours[0]) == 0
+    assert undocumented(body) == []

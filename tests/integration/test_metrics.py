@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import kafka_helpers as kh
-from conftest import run_env
+from conftest import SANITIZER_MARKS, run_env
 
 PAIRS = 300          # query/response pairs published at once
 LATE_S = 600         # the last query comes this many capture seconds later: the replay waits
@@ -100,7 +100,8 @@ class Probe:
                                      env=run_env())
 
     def stderr(self):
-        self.err.flush()
+        if not self.err.closed:
+            self.err.flush()
         return self.err_path.read_text(errors='replace')
 
     def describe(self):
@@ -132,6 +133,8 @@ class Probe:
             self.proc.kill()
             self.proc.wait()
         self.err.close()
+        report = next((m for m in SANITIZER_MARKS if m in self.stderr()), None)
+        assert report is None, 'sanitizer report\n' + self.describe()
         return self.proc.returncode
 
 
@@ -182,7 +185,7 @@ def test_body_passes_promtool(dnsprobe_bin, waiting_pcap, tmp_path):
     try:
         body = probe.wait_for(port, delivered_all)
     finally:
-        probe.stop()
+        assert probe.stop() == 0, probe.describe()
     check = subprocess.run([promtool, 'check', 'metrics'], input=body, capture_output=True,
                            text=True, timeout=60)
     assert check.returncode == 0 and check.stdout == '' and check.stderr == '', \
@@ -237,7 +240,7 @@ def test_a_prometheus_server_scrapes_it(dnsprobe_bin, waiting_pcap, tmp_path):
         prom.terminate()
         prom.wait(timeout=60)
         log.close()
-        probe.stop()
+        assert probe.stop() == 0, probe.describe()
 
 
 def test_ipv6_address_in_brackets(dnsprobe_bin, waiting_pcap, tmp_path):
@@ -270,7 +273,7 @@ def test_other_paths_are_not_found(dnsprobe_bin, waiting_pcap, tmp_path):
             scrape(port, path='/')
         assert e.value.code == 404
     finally:
-        probe.stop()
+        assert probe.stop() == 0, probe.describe()
 
 
 @pytest.mark.parametrize('address, words', [

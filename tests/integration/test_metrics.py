@@ -348,14 +348,7 @@ def test_live_capture_counts_each_worker(dnsprobe_bin, tmp_path):
 
 @pytest.fixture(scope='module')
 def broker(dnsprobe_bin, tmp_path_factory):
-    usage = subprocess.run([str(dnsprobe_bin), 'replay', '--help'], capture_output=True,
-                           text=True).stdout
-    if '--brokers' not in usage:
-        pytest.skip('%s was built without Kafka support' % dnsprobe_bin)
-    b = kh.Broker(kh.free_ports(27092), tmp_path_factory.mktemp('kafka-metrics'))
-    b.start()
-    yield b
-    b.wipe()
+    yield from kh.module_broker(dnsprobe_bin, tmp_path_factory, 27092, 'kafka-metrics')
 
 
 def test_kafka_figures_while_publishing(dnsprobe_bin, broker, waiting_pcap, tmp_path):

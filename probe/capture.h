@@ -1,6 +1,6 @@
 /* The capture interface: every input (capture-file replay, libpcap live, DPDK, the dnstap
  * listener) hands out bursts of frames; the one runner (run/runner.c) pulls them and gives them
- * to a worker (DESIGN.md, "Interfaces"). An input sees only this header and frame.h. */
+ * to a worker (docs/architecture.md, "Interfaces"). An input sees only this header and frame.h. */
 #ifndef DNSPROBE_CAPTURE_H
 #define DNSPROBE_CAPTURE_H
 

@@ -1,5 +1,6 @@
 /* Packet accounting: every packet a backend hands over lands in exactly one bucket, and every
- * record handed to a sink ends delivered, failed or still in flight (DESIGN.md, "Accounting"). */
+ * record handed to a sink ends delivered, failed or still in flight (docs/architecture.md,
+ * "Accounting"). */
 #ifndef DNSPROBE_COUNTERS_H
 #define DNSPROBE_COUNTERS_H
 

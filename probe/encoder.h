@@ -1,7 +1,7 @@
 /* The encoder interface: how one DNS message becomes a record value (json, raw, dnstap) and how
  * its flow becomes a record key (binary, text, community-id). The worker builds a dns_event
  * after parse (and the stages after it: matching, policy), and hands it to the value encoder the
- * user chose; the sink frames what comes out (DESIGN.md, "Interfaces"). */
+ * user chose; the sink frames what comes out (docs/architecture.md, "Interfaces"). */
 #ifndef DNSPROBE_ENCODER_H
 #define DNSPROBE_ENCODER_H
 

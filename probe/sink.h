@@ -1,5 +1,6 @@
 /* The sink interface: where records go (a file, stdout, Kafka). Backends implement these
- * operations; the worker only sees this header (DESIGN.md, "Layout"). */
+ * operations; the worker only sees this header (docs/architecture.md, "Folders and what they may
+ * include"). */
 #ifndef DNSPROBE_SINK_H
 #define DNSPROBE_SINK_H
 

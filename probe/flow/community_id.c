@@ -17,7 +17,7 @@
 #define IPPROTO_NUMBER_UDP  17
 #define IPPROTO_NUMBER_SCTP 132
 
-/* Flow key offsets (DESIGN.md, "The flow key"). */
+/* Flow key offsets (docs/architecture.md, "The flow key"). */
 #define KEY_VERSION  0
 #define KEY_PROTOCOL 1
 #define KEY_ADDR_A   2

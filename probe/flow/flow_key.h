@@ -1,5 +1,5 @@
-/* The direction-normalised 5-tuple flow key (DESIGN.md, "The flow key"): both directions of a flow
- * give the same 38 bytes; endpoint A is the lower (address, port) pair in byte order. */
+/* The direction-normalised 5-tuple flow key (docs/architecture.md, "The flow key"): both directions
+ * of a flow give the same 38 bytes; endpoint A is the lower (address, port) pair in byte order. */
 #ifndef DNSPROBE_FLOW_KEY_H
 #define DNSPROBE_FLOW_KEY_H
 

@@ -4,7 +4,7 @@
 #   - murmur2 / java_partition: the Java client's key placement
 #     (org.apache.kafka.common.utils.Utils.murmur2 and toPositive);
 #   - community_id: Community ID v1 (corelight/community-id-spec);
-#   - flow_key_binary / flow_key_text: the key layout of DESIGN.md;
+#   - flow_key_binary / flow_key_text: the key layout of docs/architecture.md;
 #   - read_pcap: frames and capture times straight from a classic pcap file;
 #   - write_dns_pcap: a large synthetic DNS capture, written as raw bytes.
 
@@ -259,7 +259,8 @@ def _mapped(address):
 
 
 def flow_key_binary(protocol, saddr, daddr, sport, dport):
-    """The 38-byte key of DESIGN.md: version, protocol, A, B, port A, port B (A the lower)."""
+    """The 38-byte key of docs/architecture.md: version, protocol, A, B, port A, port B (A the
+    lower)."""
     version = ipaddress.ip_address(saddr).version
     a, b, pa, pb = _endpoints_ordered(_mapped(saddr), _mapped(daddr), sport, dport)
     return struct.pack('!BB16s16sHH', version, protocol, a.packed, b.packed, pa, pb)

@@ -52,8 +52,8 @@ def broker(tmp_path_factory):
 
 
 def key_fields(key):
-    """(version, protocol, address A, address B, port A, port B) of a binary key, as DESIGN.md
-    lays it out, read here with struct."""
+    """(version, protocol, address A, address B, port A, port B) of a binary key, as
+    docs/architecture.md lays it out, read here with struct."""
     version, protocol = key[0], key[1]
     a, b = ipaddress.IPv6Address(key[2:18]), ipaddress.IPv6Address(key[18:34])
     if version == 4:

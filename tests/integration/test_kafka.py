@@ -1,8 +1,8 @@
 # test_kafka: dnsprobe publishing to a real Apache Kafka broker (scripts/kafka-dev, on a free
 # port and a temporary folder of its own), read back by a real consumer (confluent-kafka).
 # Checked against oracles written from the specifications: the Java client's murmur2 for the
-# partition of each key, DESIGN.md's key layout, Community ID v1, capture times read straight
-# from the pcap files, and the JSON lines `dnsprobe replay --output` writes for the same files.
+# partition of each key, the key layout of docs/architecture.md, Community ID v1, capture times
+# read straight from the pcap files, and the JSON lines `dnsprobe replay --output` writes for the same files.
 # Also: a broker killed and restarted mid-replay (every record exactly once), a broker that is
 # not there at start, a broker that goes away for good, bad -X settings, a stop (SIGTERM) while
 # blocked on a full queue (replay, and live capture on lo), stats while blocked, and records
@@ -146,7 +146,7 @@ def test_replay_reads_back_exactly_what_output_writes(dnsprobe, kafka, tmp_path)
     assert len({r.partition for r in records}) == PARTITIONS, 'keys did not spread'
     wrong_keys = [(r.key.hex(), v['source'], v['destination']) for r, v in zip(records, values)
                   if r.key != kh.flow_key_binary(*flow_of(v))]
-    assert not wrong_keys, 'keys differ from the DESIGN.md layout: %r' % wrong_keys[:5]
+    assert not wrong_keys, 'keys differ from the docs/architecture.md layout: %r' % wrong_keys[:5]
 
     # Kafka's timestamp is the capture time in ms; 0 ms means "now" to Kafka, so skip it.
     wrong_times = [(r.timestamp_ms, v['@timestamp']) for r, v in zip(records, values)

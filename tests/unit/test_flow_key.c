@@ -1,4 +1,4 @@
-/* Unit tests of the direction-normalised flow key against the layout in DESIGN.md. */
+/* Unit tests of the direction-normalised flow key against the layout in docs/architecture.md. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-// Net5Tuple: the flow of a dnsprobe record, as its 38-byte Kafka key carries it (DESIGN.md,
+// Net5Tuple: the flow of a dnsprobe record, as its 38-byte Kafka key carries it (docs/architecture.md,
 // docs/records.md "Keys"): IP version, IP protocol, address A, address B (16 bytes each, IPv4 as
 // IPv4-mapped IPv6), port A, port B; endpoint A is the lower (address, port) pair.
 package dnsprobe.consumers;

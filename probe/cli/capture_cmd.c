@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "config_file.h"
+#include "evidence_options.h"
 #include "option_codes.h"
 #include "pcap_live.h"
 #include "privileges.h"
@@ -101,6 +102,7 @@ enum backend_choice { BACKEND_AUTO, BACKEND_DPDK, BACKEND_PCAP };
 struct capture_options {
 	struct config_args config;
 	struct sink_options sink;
+	struct evidence_options evidence;
 	struct stats_report_options stats;
 	const char *user;
 	struct worker_config worker;
@@ -249,6 +251,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, int argc, 
 	case 'h':
 		fputs(capture_usage_head, stdout);
 		fputs(sink_options_help, stdout);
+		fputs(evidence_options_help, stdout);
 		fputs(stats_report_help, stdout);
 		fputs(reassembly_options_help, stdout);
 		fputs(record_options_help, stdout);
@@ -307,6 +310,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 {
 	static const struct option longopts[] = {
 	    SINK_LONG_OPTIONS,
+	    EVIDENCE_LONG_OPTIONS,
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
@@ -348,12 +352,15 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(own_argc, argv, ":i:pB:f:c:h" SINK_SHORT_OPTIONS, longopts,
+	while ((c = getopt_long(own_argc, argv,
+				":i:pB:f:c:h" SINK_SHORT_OPTIONS EVIDENCE_SHORT_OPTIONS, longopts,
 				NULL)) != -1) {
 		config_args_locate(&o->config, optind);
 		int handled = sink_options_handle(&o->sink, c, optarg);
 		if (handled == 0)
 			handled = stats_options_handle(&o->stats, c, optarg);
+		if (handled == 0)
+			handled = evidence_options_handle(&o->evidence, c, optarg);
 		if (handled == 0)
 			handled = reassembly_options_handle(&o->worker, c, optarg);
 		if (handled == 0)
@@ -378,6 +385,8 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 		if (add_eal_arg(o, argv[i]) != 0)
 			return EXIT_USAGE;
 	int rc = sink_options_finish(&o->sink);
+	if (rc == 0)
+		rc = evidence_options_finish(&o->evidence);
 	if (rc != 0)
 		return rc;
 	const char *output = o->sink.brokers || o->sink.discard ? NULL : o->sink.output;
@@ -394,6 +403,7 @@ static struct runner_options runner_options_for(const struct capture_options *o,
 	return (struct runner_options){
 	    .worker_config = &o->worker,
 	    .sinks = sink_options_opener(&o->sink),
+	    .taps = evidence_options_opener(&o->evidence),
 	    .lanes = lanes,
 	    .count = o->count,
 	    .duration_s = o->duration_s,

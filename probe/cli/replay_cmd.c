@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "config_file.h"
+#include "evidence_options.h"
 #include "option_codes.h"
 #include "pcap_file.h"
 #include "pcap_replay.h"
@@ -74,6 +75,7 @@ static const char replay_usage_tail[] =
 struct replay_options {
 	struct config_args config;
 	struct sink_options sink;
+	struct evidence_options evidence;
 	struct stats_report_options stats;
 	const char *summary_json;
 	const char *user;
@@ -100,6 +102,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 {
 	static const struct option longopts[] = {
 	    SINK_LONG_OPTIONS,
+	    EVIDENCE_LONG_OPTIONS,
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
@@ -131,7 +134,8 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, ":r:c:ph" SINK_SHORT_OPTIONS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:c:ph" SINK_SHORT_OPTIONS EVIDENCE_SHORT_OPTIONS,
+				longopts, NULL)) != -1) {
 		config_args_locate(&o->config, optind);
 		int handled = sink_options_handle(&o->sink, c, optarg);
 		if (handled == 1)
@@ -139,6 +143,11 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 		if (handled != 0)
 			return handled;
 		handled = stats_options_handle(&o->stats, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
+		handled = evidence_options_handle(&o->evidence, c, optarg);
 		if (handled == 1)
 			continue;
 		if (handled != 0)
@@ -202,6 +211,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 		case 'h':
 			fputs(replay_usage_head, stdout);
 			fputs(sink_options_help, stdout);
+			fputs(evidence_options_help, stdout);
 			fputs(stats_report_help, stdout);
 			fputs(reassembly_options_help, stdout);
 			fputs(record_options_help, stdout);
@@ -214,6 +224,8 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	}
 	cli_set_context(NULL);
 	int rc = sink_options_finish(&o->sink);
+	if (rc == 0)
+		rc = evidence_options_finish(&o->evidence);
 	if (rc != 0)
 		return rc;
 	const char *output = o->sink.brokers || o->sink.discard ? NULL : o->sink.output;
@@ -298,6 +310,7 @@ static int run(struct replay_options *o, struct capture first)
 	struct runner_options ro = {
 	    .worker_config = &o->worker,
 	    .sinks = sink_options_opener(&o->sink),
+	    .taps = evidence_options_opener(&o->evidence),
 	    .lanes = 1,
 	    .speed = o->speed,
 	    .count = o->count,

@@ -33,6 +33,7 @@ struct lane {
 	struct sink sink;
 	struct pacer *pacer; /* --speed: in front of sink; NULL otherwise */
 	bool sink_open;
+	struct frame_tap tap; /* -w; tap.ops NULL: none */
 	atomic_bool stop;
 	atomic_bool ended;
 	struct capture_drops drops; /* written by the lane's own loop */
@@ -158,6 +159,15 @@ int runner_open(struct runner **out, const struct runner_options *o, char *err, 
 			return -1;
 		}
 		worker_set_wait_hook(lane->worker, lane_waiting, lane);
+		if (o->taps.open) {
+			if (o->taps.open(o->taps.ctx, i, r->lane_count, &lane->tap, err,
+					 err_size) != 0) {
+				lane->tap.ops = NULL;
+				runner_abandon(r);
+				return -1;
+			}
+			worker_set_tap(lane->worker, &lane->tap);
+		}
 		signals_watch_worker(lane->worker);
 	}
 	*out = r;
@@ -172,6 +182,24 @@ void *runner_lane(struct runner *r, unsigned index)
 void runner_set_capture(struct runner *r, unsigned index, struct capture capture)
 {
 	r->lanes[index].capture = capture;
+}
+
+/* Ends the lanes' taps (keep false: removes their files). Returns 1 when one failed. */
+static int close_taps(struct runner *r, bool keep)
+{
+	int status = 0;
+	char err[512];
+	for (unsigned i = 0; i < r->lane_count; i++) {
+		struct frame_tap *tap = &r->lanes[i].tap;
+		if (!tap->ops)
+			continue;
+		if (tap->ops->close(tap->state, keep, err, sizeof(err)) != 0) {
+			fprintf(stderr, "dnsprobe: %s\n", err);
+			status = 1;
+		}
+		tap->ops = NULL;
+	}
+	return status;
 }
 
 static void runner_free(struct runner *r)
@@ -195,6 +223,7 @@ void runner_abandon(struct runner *r)
 						    sizeof(ignored));
 	if (r->shared_file)
 		shared_file_close(r->shared_file, false, ignored, sizeof(ignored));
+	close_taps(r, false);
 	runner_free(r);
 }
 
@@ -700,6 +729,8 @@ int runner_run(struct runner *r, const struct lane_executor *executor)
 	if (r->options.summary_json && write_summary_json(r->options.summary_json, &t) != 0)
 		status = 1;
 	if (close_sinks(r) != 0)
+		status = 1;
+	if (close_taps(r, true) != 0)
 		status = 1;
 	runner_free(r);
 	return status;

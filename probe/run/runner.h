@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "counters.h"
+#include "frame_tap.h"
 #include "sink.h"
 #include "worker.h"
 
@@ -49,9 +50,18 @@ struct sink_opener {
 	const char *path;
 };
 
+/* How the lanes' frame taps (-w) are opened: open NULL means no tap. */
+struct tap_opener {
+	/* Opens lane index's tap, of lanes lanes. Returns 0, or -1 with one line in err. */
+	int (*open)(void *ctx, unsigned index, unsigned lanes, struct frame_tap *out, char *err,
+		    size_t err_size);
+	void *ctx;
+};
+
 struct runner_options {
 	const struct worker_config *worker_config;
 	struct sink_opener sinks;
+	struct tap_opener taps;
 	unsigned lanes;
 	uint64_t count;	      /* stop after this many packets; 0: no limit */
 	unsigned duration_s;  /* stop after this many seconds; 0: no limit */

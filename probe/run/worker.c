@@ -38,7 +38,8 @@ struct worker {
 	uint8_t *value;
 	void (*wait_hook)(void *ctx);
 	void *wait_ctx;
-	atomic_llong stop_ns; /* CLOCK_MONOTONIC time of the stop request; 0: none */
+	struct frame_tap *tap; /* -w: where frames that gave records are copied; NULL: nowhere */
+	atomic_llong stop_ns;  /* CLOCK_MONOTONIC time of the stop request; 0: none */
 };
 
 struct worker *worker_new(const struct worker_config *config, struct sink *sink)
@@ -98,6 +99,11 @@ void worker_set_wait_hook(struct worker *w, void (*hook)(void *ctx), void *ctx)
 {
 	w->wait_hook = hook;
 	w->wait_ctx = ctx;
+}
+
+void worker_set_tap(struct worker *w, struct frame_tap *tap)
+{
+	w->tap = tap;
 }
 
 /* clock_gettime is async-signal-safe (POSIX.1-2008). Never 0, which means "no stop". */
@@ -294,7 +300,10 @@ void worker_packet(struct worker *w, const struct frame *frame)
 	struct packet_info p;
 	enum decode_result result =
 	    decode_frame(link_type, frame->data, frame->caplen, &w->ports, &p);
+	uint64_t records = w->counters.records;
 	dispatch(w, frame, &p, result);
+	if (w->tap && w->counters.records != records)
+		w->tap->ops->write(w->tap->state, frame);
 }
 
 void worker_end_burst(struct worker *w)

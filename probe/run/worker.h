@@ -12,6 +12,7 @@
 #include "dns_match.h"
 #include "encoder.h"
 #include "frame.h"
+#include "frame_tap.h"
 #include "ip_reassembly.h"
 #include "sink.h"
 #include "tcp_reassembly.h"
@@ -65,6 +66,11 @@ const struct counters *worker_counters(const struct worker *w);
  * milliseconds on the worker's thread, so its owner can keep reporting stats; it is never
  * called on the path of a record the sink takes at once. */
 void worker_set_wait_hook(struct worker *w, void (*hook)(void *ctx), void *ctx);
+
+/* Every frame that gave at least one record (a UDP message, or the frame that completed a TCP
+ * message or a fragmented datagram) is copied to tap once, after its records (NULL: none). The
+ * tap must outlive the worker's use of it. */
+void worker_set_tap(struct worker *w, struct frame_tap *tap);
 
 /* A stop was asked for (a signal, or the end of a capture): records already read keep waiting
  * for a full sink, but at most stop_wait_ms from now; then they count as dropped (sink full).

@@ -39,6 +39,7 @@ def bad_use(command, name, takes_value):
         ('*', 'topic'): (['--topic', ''], None),
         ('*', 'stats-file'): (['--stats-file', ''], None),
         ('*', 'observer-name'): (['--observer-name', ''], None),
+        ('*', 'write'): (['--write', ''], None),
         ('replay', 'summary-json'): (['--summary-json', NO_DIR], NO_DIR),
         ('replay', 'read'): (['--read', NO_DIR], NO_DIR),
         ('capture', 'summary-json'): (['-i', 'lo', '--duration', '1', '--summary-json', NO_DIR],

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import CORPUS, run_env
+from conftest import CORPUS, SANITIZER_MARKS, run_env
 
 PCAPS = CORPUS / 'pcap'
 MIXED = PCAPS / 'dnscap__dns.pcap'         # 82 DNS frames among ARP and ICMP
@@ -33,8 +33,10 @@ def needs_corpus_and_tshark():
 
 
 def run(binary, *args, cwd=None, env=None):
-    return subprocess.run([str(binary)] + [str(a) for a in args], capture_output=True,
+    proc = subprocess.run([str(binary)] + [str(a) for a in args], capture_output=True,
                           text=True, timeout=300, env=env or run_env(), cwd=cwd)
+    assert not any(mark in proc.stderr for mark in SANITIZER_MARKS), proc.stderr
+    return proc
 
 
 def replay(binary, tmp_path, capture, *args):
@@ -180,6 +182,18 @@ def test_bad_values_are_one_line_exit_2_and_write_nothing(dnsprobe_bin, tmp_path
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and words in proc.stderr, proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_evidence_that_cannot_be_written_is_one_line_exit_1_and_the_records_are_kept(
+        dnsprobe_bin, tmp_path):
+    if not os.path.exists('/dev/full'):
+        pytest.skip('needs /dev/full')
+    proc = run(dnsprobe_bin, 'replay', '-r', MIXED, '-o', 'records.json', '-w', '/dev/full',
+               cwd=tmp_path)
+    assert proc.returncode == 1
+    lines = [l for l in proc.stderr.splitlines() if '-w:' in l]
+    assert len(lines) == 1 and '/dev/full' in lines[0] and 'No space left' in lines[0], proc.stderr
+    assert len((tmp_path / 'records.json').read_text().splitlines()) == 82
 
 
 def test_capture_with_several_workers_needs_worker_in_the_name(dnsprobe_bin, tmp_path):

@@ -6,10 +6,12 @@
 import json
 import os
 import pathlib
+import pwd
 import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -234,3 +236,28 @@ def test_live_capture_writes_the_queries_it_recorded(dnsprobe_bin, tmp_path):
     rows = tshark_fields(tmp_path / 'live.pcap', 'dns.id', 'dns.qry.name',
                          extra=['-d', 'udp.port==%d,dns' % port])
     assert sorted((int(i, 16), n) for i, n in rows) == sent
+
+
+def test_with_user_the_evidence_is_created_as_that_user(dnsprobe_bin, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip('--user needs root')
+    nobody = pwd.getpwnam('nobody')
+    folder = pathlib.Path(tempfile.mkdtemp(prefix='dnsprobe-pcapout-'))  # nobody may reach it
+    try:
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+        proc = run(dnsprobe_bin, 'replay', '-r', MIXED, '--user', 'nobody', '-o', 'records.json',
+                   '-w', 'ev.pcap', cwd=folder)
+        assert proc.returncode == 0, proc.stderr
+        assert (folder / 'ev.pcap').stat().st_uid == nobody.pw_uid
+        assert len(pcap_frames(folder / 'ev.pcap')) == 82
+        # A folder only root may write: refused in one line, exit 2, as that user.
+        root_only = folder / 'root-only'
+        root_only.mkdir(mode=0o755)
+        proc = run(dnsprobe_bin, 'replay', '-r', MIXED, '--user', 'nobody', '-o',
+                   folder / 'r2.json', '-w', root_only / 'ev.pcap')
+        assert proc.returncode == 2
+        assert len(proc.stderr.splitlines()) == 1 and '-w: cannot create' in proc.stderr, \
+            proc.stderr
+        assert not (root_only / 'ev.pcap').exists() and not (folder / 'r2.json').exists()
+    finally:
+        shutil.rmtree(folder)

@@ -14,6 +14,7 @@
 #include "pcap_live.h"
 #include "privileges.h"
 #include "reassembly_options.h"
+#include "policy_options.h"
 #include "record_options.h"
 #include "runner.h"
 #include "signals.h"
@@ -93,6 +94,7 @@ struct capture_options {
 	struct stats_report_options stats;
 	const char *user;
 	struct worker_config worker;
+	struct policy_config policy;
 	enum backend_choice backend;
 	const char *interface;
 	unsigned workers;
@@ -240,6 +242,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, char **arg
 		fputs(stats_report_help, stdout);
 		fputs(reassembly_options_help, stdout);
 		fputs(record_options_help, stdout);
+		fputs(policy_options_help, stdout);
 		fputs(tunnel_options_help, stdout);
 		fputs(capture_usage_tail, stdout);
 		exit(0);
@@ -267,6 +270,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
+	    POLICY_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
 	    {"user", required_argument, NULL, OPT_USER},
 	    {"interface", required_argument, NULL, 'i'},
@@ -311,6 +315,8 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 			handled = tunnel_options_handle(&o->worker, c, optarg);
 		if (handled == 0)
 			handled = record_options_handle(&o->worker, c, optarg);
+		if (handled == 0)
+			handled = policy_options_handle(&o->policy, c, optarg);
 		if (handled == 1)
 			continue;
 		if (handled != 0)
@@ -334,7 +340,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
 	o->stats.source = o->interface ? o->interface : "dpdk";
-	return 0;
+	return policy_options_finish(&o->policy, o->workers, &o->worker);
 }
 
 static struct runner_options runner_options_for(const struct capture_options *o, unsigned lanes,
@@ -562,6 +568,7 @@ int capture_main(int argc, char **argv)
 	}
 	for (int i = 0; i < o->eal_word_count; i++)
 		free(o->eal_words[i]);
+	policy_free(o->worker.policy);
 	free(o);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "pcap_replay.h"
 #include "privileges.h"
 #include "reassembly_options.h"
+#include "policy_options.h"
 #include "record_options.h"
 #include "runner.h"
 #include "signals.h"
@@ -73,6 +74,7 @@ struct replay_options {
 	char **files;
 	int file_count;
 	struct worker_config worker;
+	struct policy_config policy;
 };
 
 static bool parse_speed(const char *text, double *out)
@@ -93,6 +95,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
+	    POLICY_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
 	    {"dns-port", required_argument, NULL, 'p'},
 	    {"speed", required_argument, NULL, OPT_SPEED},
@@ -137,6 +140,11 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			continue;
 		if (handled != 0)
 			return handled;
+		handled = policy_options_handle(&o->policy, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
 		uint64_t port;
 		switch (c) {
 		case 'p':
@@ -171,6 +179,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			fputs(stats_report_help, stdout);
 			fputs(reassembly_options_help, stdout);
 			fputs(record_options_help, stdout);
+			fputs(policy_options_help, stdout);
 			fputs(tunnel_options_help, stdout);
 			fputs(replay_usage_tail, stdout);
 			exit(0);
@@ -201,7 +210,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			return cli_usage_error("--loop: standard input can be read only once; save "
 					       "it to a file to replay it more than once");
 	}
-	return 0;
+	return policy_options_finish(&o->policy, 1, &o->worker);
 }
 
 /* Before any output exists, every file is opened and closed again, so a bad name leaves nothing
@@ -304,6 +313,7 @@ int replay_main(int argc, char **argv)
 	struct capture first;
 	if (rc == 0 && (rc = check_inputs(o, &first, false)) == 0)
 		rc = run(o, first);
+	policy_free(o->worker.policy);
 	free(o);
 	return rc;
 }

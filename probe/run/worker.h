@@ -1,5 +1,5 @@
-/* The per-worker packet path: decode → flow key → DNS parse → encode → sink, with the worker's own
- * counters. One worker per capture queue; workers share nothing they write. */
+/* The per-worker packet path: decode → flow key → DNS parse → match → policy → encode → sink, with
+ * the worker's own counters. One worker per capture queue; workers share nothing they write. */
 #ifndef DNSPROBE_WORKER_H
 #define DNSPROBE_WORKER_H
 
@@ -13,6 +13,7 @@
 #include "encoder.h"
 #include "frame.h"
 #include "ip_reassembly.h"
+#include "policy.h"
 #include "sink.h"
 #include "tcp_reassembly.h"
 
@@ -35,6 +36,7 @@ struct worker_config {
 	struct ip_reassembly_limits fragments;
 	struct tcp_reassembly_limits streams;
 	struct dns_match_limits match; /* zero fields: the defaults of dns_match.h */
+	struct policy *policy;	       /* classify, drop, rate limit; NULL: none */
 	/* After a stop, how long records still wait for a full sink, and with the final flush,
 	 * how long everything may take (--flush-timeout). */
 	int stop_wait_ms;

@@ -1,0 +1,201 @@
+# test_policy: the policy stage (probe/policy): --classify rule files in every format,
+# dnsprobe.category and dnsprobe.rule, --drop-category and its counters, the rule-file errors.
+# Oracles: tshark's reading of every question name in the capture (dns.qry.name) classified by
+# the rule files read here in Python (written from the formats in docs/operations.md: the
+# longest rule that is the name or a parent of it wins, case-insensitively), and
+# prometheus_client's parser for the metrics file.
+
+import pathlib
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tshark_oracle import dns_messages, rfc3339_to_ns
+
+CAPTURE_NAME = 'compactor__dns.pcap'  # 1998 messages, 819 names, queries and responses
+
+# One file of each format; the categories overlap so that the longest rule must win.
+RULE_FILES = {
+    'rules.txt': (None, '# DOMAIN CATEGORY\n'
+                  'facebook.com social\n'
+                  'FBCDN.net images   # a comment after the rule\n'
+                  '\n'
+                  'ak.fbcdn.net. cdn\n'
+                  'root-servers.net infrastructure\n'
+                  'a.root-servers.net root-a\n'),
+    'hosts': ('ads', '127.0.0.1 localhost\n'
+              '0.0.0.0 www.google.com apps.facebook.com\n'
+              ':: teredo.ipv6.microsoft.com\n'),
+    'plain.txt': ('tracking', '# a plain list\n*.doubleclick.net\nsphotos.ak.fbcdn.net\n'),
+    'adguard.txt': ('malware', '! AdGuard\n[Adblock Plus 2.0]\n||in-addr.arpa^\n'
+                    '||Microsoft.COM^\n'),
+}
+
+
+@pytest.fixture(scope='module')
+def capture(corpus_dir):
+    return corpus_dir / 'pcap' / CAPTURE_NAME
+
+
+@pytest.fixture(scope='module')
+def tshark_names(capture):
+    return [(m['time_ns'], m['qname']) for m in dns_messages(capture)]
+
+
+def write_rules(folder):
+    args = []
+    for name, (category, text) in RULE_FILES.items():
+        path = folder / name
+        path.write_text(text)
+        args += ['--classify', ('%s=%s' % (category, path)) if category else str(path)]
+    return args
+
+
+def python_rules():
+    """The rule files read independently: domain (lower case, no final dot) -> category."""
+    rules = {}
+    for _, (category, text) in RULE_FILES.items():
+        for line in text.splitlines():
+            line = line.split('#', 1)[0].strip()
+            if not line or line[0] in '![':
+                continue
+            if line.startswith('||'):
+                assert line.endswith('^')
+                names = [(line[2:-1], category)]
+            else:
+                fields = line.split()
+                if ':' in fields[0] or fields[0].replace('.', '').isdigit():
+                    names = [(f, category) for f in fields[1:]]
+                elif len(fields) == 2:
+                    names = [(fields[0], fields[1])]
+                else:
+                    names = [(fields[0], category)]
+            for name, cat in names:
+                name = name.lower().rstrip('.')
+                if name.startswith('*.'):
+                    name = name[2:]
+                rules[name] = cat
+    return rules
+
+
+def classify(rules, qname):
+    if qname is None:
+        return None
+    labels = qname.lower().rstrip('.').split('.')
+    for i in range(len(labels)):
+        suffix = '.'.join(labels[i:])
+        if suffix in rules:
+            return rules[suffix], suffix
+    return None
+
+
+def test_categories_match_an_independent_reading(dnsprobe, tmp_path, capture, tshark_names):
+    run = dnsprobe.replay([capture], *write_rules(tmp_path))
+    run.check_clean()
+    records = run.records()
+    assert [rfc3339_to_ns(r['@timestamp']) for r in records] == [t for t, _ in tshark_names]
+    rules = python_rules()
+    want = [classify(rules, name) for _, name in tshark_names]
+    got = [(r['dnsprobe']['category'], r['dnsprobe']['rule']) if 'category' in r['dnsprobe']
+           else None for r in records]
+    assert got == want
+    # Every format and the longest-match rule had something to do in this capture.
+    seen = {w[0] for w in want if w}
+    assert {'social', 'cdn', 'root-a', 'ads', 'tracking', 'malware'} <= seen
+    assert 'rule' not in {k for r in records if 'category' not in r['dnsprobe']
+                          for k in r['dnsprobe']}
+    assert run.summary['classified'] == sum(1 for w in want if w)
+    assert run.summary['policy_dropped'] == 0 and run.summary['balanced']
+    assert '%d rules in 8 categories from 4 files' % len(rules) in run.stderr
+
+
+def test_drop_category_counts(dnsprobe, tmp_path, capture, tshark_names):
+    stats = tmp_path / 'stats.prom'
+    run = dnsprobe.replay([capture], *write_rules(tmp_path), '--drop-category', 'malware',
+                          '--drop-category', 'cdn', '--drop-category', 'unused',
+                          '--stats-file', stats)
+    run.check_clean()
+    rules = python_rules()
+    want = [classify(rules, name) for _, name in tshark_names]
+    dropped = {c: sum(1 for w in want if w and w[0] == c) for c in ('malware', 'cdn', 'unused')}
+    assert dropped['malware'] > 0 and dropped['cdn'] > 0
+    kept = [w for w in want if not (w and w[0] in dropped)]
+    records = run.records()
+    assert [(r['dnsprobe'].get('category'), r['dnsprobe'].get('rule')) for r in records] == \
+        [(w[0], w[1]) if w else (None, None) for w in kept]
+    s = run.summary
+    assert s['policy_dropped'] == sum(dropped.values())
+    assert s['policy_dropped_categories'] == dropped
+    assert s['delivered'] == len(records) == s['records'] - s['policy_dropped']
+    assert s['balanced']
+    assert ' %d policy_dropped' % sum(dropped.values()) in run.stderr
+    metrics = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(stats.read_text()) for s in f.samples}
+    assert metrics[('dnsprobe_policy_dropped_total', (('source', 'replay'),))] == \
+        sum(dropped.values())
+    for category, n in dropped.items():
+        key = ('dnsprobe_policy_dropped_category_total',
+               (('category', category), ('source', 'replay')))
+        assert metrics[key] == n
+
+
+def test_later_duplicate_wins_and_is_counted(dnsprobe, tmp_path, capture, tshark_names):
+    (tmp_path / 'a.txt').write_text('facebook.com social\ngoogle.com search\n')
+    (tmp_path / 'b.txt').write_text('facebook.com\ngoogle.com\n')
+    run = dnsprobe.replay([capture], '--classify', tmp_path / 'a.txt',
+                          '--classify', 'other=%s' % (tmp_path / 'b.txt'))
+    run.check_clean()
+    assert '2 rules given again with another category (the later one kept), the first at %s:1' \
+        % (tmp_path / 'b.txt') in run.stderr
+    categories = {r['dnsprobe'].get('category') for r in run.records()}
+    assert categories == {None, 'other'}
+
+
+@pytest.mark.parametrize('content, args, message', [
+    ('example.com ads\nexample.org ads extra\n', [], 'bad.txt:2: \'example.org ads extra\' is '
+     'not a rule'),
+    ('# ok\nexa_mple..com\n', ['ads='], "bad.txt:2: 'exa_mple..com' is not a domain name"),
+    ('bad..name ads\n', [], "bad.txt:1: 'bad..name' is not a domain name"),
+    ('0.0.0.0 ads.example\n', [], "bad.txt:1: '0.0.0.0 ads.example' has no category"),
+    ('just.a.domain\n', [], "bad.txt:1: 'just.a.domain' has no category"),
+    ('example.com ad$\n', [], "bad.txt:1: 'example.com ad$' has a bad category"),
+    ('||example.com^$third-party\n', ['ads='], 'bad.txt:1: \'||example.com^$third-party\' is '
+     'an adblock rule this probe does not read'),
+    ('0.0.0.0\n', ['ads='], "bad.txt:1: '0.0.0.0' is a hosts line without a name"),
+])
+def test_bad_rule_file(dnsprobe, tmp_path, capture, content, args, message):
+    rules = tmp_path / 'bad.txt'
+    rules.write_text(content)
+    out = tmp_path / 'out.json'
+    arg = (args[0] + str(rules)) if args else str(rules)
+    run = dnsprobe.raw(['replay', capture, '--classify', arg, '-o', out])
+    assert run.rc == 2, run.describe()
+    assert message in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--classify', '/nonexistent/rules.txt'], 'cannot read /nonexistent/rules.txt'),
+    (['--classify', '=rules.txt'], 'has an empty category'),
+    (['--classify', 'ads='], 'give a rule file'),
+    (['--drop-category', 'ads'], '--drop-category needs rules'),
+    (['--drop-category', 'a b'], "--drop-category: 'a b' is not a category"),
+    (['--rate-limit', '0'], "--rate-limit: '0' is not a rate"),
+    (['--rate-limit-per-client', 'x'], "--rate-limit-per-client: 'x' is not a rate"),
+])
+def test_bad_policy_option(dnsprobe, tmp_path, capture, args, message):
+    out = tmp_path / 'out.json'
+    run = dnsprobe.raw(['replay', capture, '-o', out] + args)
+    assert run.rc == 2, run.describe()
+    assert message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_options_in_help(dnsprobe):
+    for command in ('replay', 'capture'):
+        text = dnsprobe.raw([command, '--help']).stdout.decode()
+        for option in ('--classify', '--drop-category', '--rate-limit ',
+                       '--rate-limit-per-client'):
+            assert option in text, (command, option)

@@ -6,6 +6,8 @@
 # prometheus_client's parser for the metrics file.
 
 import pathlib
+import socket
+import struct
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -199,3 +201,117 @@ def test_options_in_help(dnsprobe):
         for option in ('--classify', '--drop-category', '--rate-limit ',
                        '--rate-limit-per-client'):
             assert option in text, (command, option)
+
+
+# --------------------------------------------------------------------------
+# Rate limits, on a capture written here whose duration and clients are known.
+# --------------------------------------------------------------------------
+
+def dns_wire(ident, name, response):
+    """A DNS message of one question (A, IN), and for a response one A answer (RFC 1035 4.1)."""
+    qname = b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+    flags = 0x8180 if response else 0x0100
+    header = struct.pack('!HHHHHH', ident, flags, 1, 1 if response else 0, 0, 0)
+    body = qname + struct.pack('!HH', 1, 1)
+    if response:
+        body += struct.pack('!HHHIH', 0xC00C, 1, 1, 60, 4) + bytes([192, 0, 2, 1])
+    return header + body
+
+
+def udp_frame(src, dst, sport, dport, payload):
+    """Ethernet, IPv4 (header checksum per RFC 791), UDP without a checksum (RFC 768)."""
+    udp = struct.pack('!HHHH', sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    words = struct.unpack('!10H', ip)
+    total = sum(words)
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    ip = ip[:10] + struct.pack('!H', ~total & 0xFFFF) + ip[12:]
+    return b'\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00' + ip + udp
+
+
+def write_pcap(path, frames):
+    with open(path, 'wb') as out:
+        out.write(struct.pack('<IHHiIII', 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))  # nanoseconds
+        for ns, frame in frames:
+            out.write(struct.pack('<IIII', ns // 10**9, ns % 10**9, len(frame), len(frame)))
+            out.write(frame)
+
+
+SERVER = '198.51.100.53'
+START_NS = 1_700_000_000 * 10**9
+
+
+def exchanges(clients, seconds):
+    """clients: {address: queries per second}. Every query is answered 1 ms later. Returns the
+    frames in time order and, per frame, (client, id, port, is_response)."""
+    events = []
+    for n, (client, rate) in enumerate(sorted(clients.items())):
+        for i in range(int(rate * seconds)):
+            ns = START_NS + i * 10**9 // rate + n * 1000
+            ident, port = i & 0xFFFF, 1024 + (i >> 16)
+            name = 'q%d.client%d.example' % (i, n)
+            events.append((ns, udp_frame(client, SERVER, port, 53, dns_wire(ident, name, False)),
+                           (client, ident, port, False)))
+            events.append((ns + 10**6, udp_frame(SERVER, client, 53, port,
+                                                 dns_wire(ident, name, True)),
+                           (client, ident, port, True)))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def kept_exchanges(records):
+    """(client, id, port) -> set of kept directions, from the records."""
+    kept = {}
+    for r in records:
+        response = r['dns']['type'] == 'answer'
+        client = r['destination']['ip'] if response else r['source']['ip']
+        port = r['destination']['port'] if response else r['source']['port']
+        kept.setdefault((client, r['dns']['id'], port), set()).add(response)
+    return kept
+
+
+def test_rate_limit_keeps_n_per_second(dnsprobe, tmp_path):
+    seconds, rate = 10, 1000
+    events = exchanges({'192.0.2.10': 1500, '192.0.2.11': 500}, seconds)
+    capture = tmp_path / 'flood.pcap'
+    write_pcap(capture, [(ns, frame) for ns, frame, _ in events])
+    stats = tmp_path / 'stats.prom'
+    run = dnsprobe.replay([capture], '--rate-limit', rate, '--stats-file', stats)
+    run.check_clean()
+    s = run.summary
+    records = run.records()
+    assert s['records'] == len(events)
+    assert len(records) == s['delivered']
+    assert s['delivered'] + s['rate_limited'] == len(events)   # kept + limited = all
+    assert s['balanced']
+    duration = (events[-1][0] - events[0][0]) / 1e9
+    assert abs(len(records) - rate * duration) <= 0.03 * rate * duration
+    # Query and response of an exchange are kept or limited together.
+    kept = kept_exchanges(records)
+    assert all(directions == {False, True} for directions in kept.values())
+    assert ' %d rate_limited' % s['rate_limited'] in run.stderr
+    metrics = {s.name: s.value for f in text_string_to_metric_families(stats.read_text())
+               for s in f.samples}
+    assert metrics['dnsprobe_rate_limited_total'] == s['rate_limited']
+
+
+def test_rate_limit_per_client_spares_the_quiet_one(dnsprobe, tmp_path):
+    seconds, per_client = 10, 200
+    noisy, quiet = '192.0.2.66', '192.0.2.7'
+    events = exchanges({noisy: 2000, quiet: 50}, seconds)   # quiet: 100 records a second
+    capture = tmp_path / 'noisy.pcap'
+    write_pcap(capture, [(ns, frame) for ns, frame, _ in events])
+    run = dnsprobe.replay([capture], '--rate-limit-per-client', per_client)
+    run.check_clean()
+    s = run.summary
+    records = run.records()
+    assert s['delivered'] + s['rate_limited'] == len(events) and s['balanced']
+    by_client = {}
+    for (client, _, _), directions in kept_exchanges(records).items():
+        assert directions == {False, True}
+        by_client[client] = by_client.get(client, 0) + 2
+    sent = {c: sum(1 for _, _, info in events if info[0] == c) for c in (noisy, quiet)}
+    assert by_client[quiet] == sent[quiet]
+    assert abs(by_client[noisy] - per_client * seconds) <= 0.03 * per_client * seconds

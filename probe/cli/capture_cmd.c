@@ -40,7 +40,7 @@ static const char capture_usage_head[] =
     "Captures DNS packets live and publishes one record per DNS message (the fields are\n"
     "described in docs/records.md), with one worker per capture queue. Stops on SIGINT,\n"
     "SIGTERM or SIGHUP (or --count, --duration, --idle-exit), flushes the output and prints\n"
-    "the summary.\n"
+    "the summary. With --classify, SIGHUP reloads the rule files instead.\n"
     "\n"
     "Source:\n"
     "  -i, --interface IFACE    capture on IFACE through libpcap\n"

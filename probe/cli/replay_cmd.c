@@ -60,7 +60,8 @@ static const char replay_usage_tail[] =
     "the summary on standard error shows them. Exit status: 0 when the files were read,\n"
     "1 when records could not be written (a full disk, or a reader of standard output\n"
     "that went away), 2 for a bad command line, an unreadable file or an output path that\n"
-    "cannot be written. SIGINT, SIGTERM and SIGHUP stop the replay with a summary.\n"
+    "cannot be written. SIGINT, SIGTERM and SIGHUP stop the replay with a summary\n"
+    "(with --classify, SIGHUP reloads the rule files instead).\n"
     "A progress bar is shown on standard error when it is a terminal (and the records do\n"
     "not go to that terminal).\n";
 

@@ -105,8 +105,9 @@ void policy_free(struct policy *p)
 
 static void describe(const struct policy *p, const struct rules *r, char *out, size_t out_size)
 {
-	int n = snprintf(out, out_size, "%zu rules in %u categories from %u files (%.1f MB)",
-			 r->report.rules, rule_set_categories(r->set), p->config.source_count,
+	unsigned files = p->config.source_count;
+	int n = snprintf(out, out_size, "%zu rules in %u categories from %u file%s (%.1f MB)",
+			 r->report.rules, rule_set_categories(r->set), files, files == 1 ? "" : "s",
 			 (double)rule_set_memory(r->set) / MEGABYTE);
 	if (r->report.duplicates && n > 0 && (size_t)n < out_size)
 		snprintf(out + n, out_size - (size_t)n,
@@ -138,6 +139,11 @@ int policy_reload(struct policy *p, char *out, size_t out_size)
 	p->retired = old;
 	describe(p, r, out, out_size);
 	return 0;
+}
+
+bool policy_reloadable(const struct policy *p)
+{
+	return p->config.source_count > 0;
 }
 
 void policy_collect(struct policy *p)

@@ -43,6 +43,9 @@ void policy_describe(const struct policy *p, char *out, size_t out_size);
  * the old rules stay. Without --classify there is nothing to do (0). Main thread only. */
 int policy_reload(struct policy *p, char *out, size_t out_size);
 
+/* True when there are rule files to read again. */
+bool policy_reloadable(const struct policy *p);
+
 /* Frees the rule sets no worker uses any more. Main thread only. */
 void policy_collect(struct policy *p);
 

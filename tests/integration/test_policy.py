@@ -5,13 +5,18 @@
 # longest rule that is the name or a parent of it wins, case-insensitively), and
 # prometheus_client's parser for the metrics file.
 
-import pathlib
+import json
+import signal
 import socket
 import struct
+import subprocess
+import threading
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import SANITIZER_MARKS, run_env
 from tshark_oracle import dns_messages, rfc3339_to_ns
 
 CAPTURE_NAME = 'compactor__dns.pcap'  # 1998 messages, 819 names, queries and responses
@@ -315,3 +320,95 @@ def test_rate_limit_per_client_spares_the_quiet_one(dnsprobe, tmp_path):
     sent = {c: sum(1 for _, _, info in events if info[0] == c) for c in (noisy, quiet)}
     assert by_client[quiet] == sent[quiet]
     assert abs(by_client[noisy] - per_client * seconds) <= 0.03 * per_client * seconds
+
+
+# --------------------------------------------------------------------------
+# SIGHUP reloads the rule files while the probe runs.
+# --------------------------------------------------------------------------
+
+class StderrLines:
+    """The lines a running probe writes on stderr, read on a thread of their own."""
+
+    def __init__(self, proc):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._read, args=(proc.stderr,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        for raw in stream:
+            with self.cond:
+                self.lines.append(raw.decode('utf-8', 'replace'))
+                self.cond.notify_all()
+
+    def wait_for(self, text, timeout=30):
+        with self.cond:
+            ok = self.cond.wait_for(lambda: any(text in line for line in self.lines), timeout)
+        assert ok, 'no %r on stderr:\n%s' % (text, ''.join(self.lines))
+        return next(line for line in self.lines if text in line)
+
+
+def wait_for_records(path, count, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_bytes().count(b'\n') >= count:
+            return
+        time.sleep(0.05)
+    pytest.fail('fewer than %d records written' % count)
+
+
+def classify_all(rules_text, names):
+    rules = {}
+    for line in rules_text.splitlines():
+        domain, category = line.split()
+        rules[domain] = category
+    return [classify(rules, n) for n in names]
+
+
+def test_sighup_reloads_rules_during_a_loop_replay(dnsprobe_bin, tmp_path, capture,
+                                                   tshark_names):
+    old_rules = 'facebook.com social\nfbcdn.net images\n'
+    new_rules = 'facebook.com friends\ngoogle.com search\n'
+    rules = tmp_path / 'rules.txt'
+    rules.write_text(old_rules)
+    out = tmp_path / 'out.jsonl'   # written as it goes: records reach it while the probe runs
+    summary = tmp_path / 'summary.json'
+    proc = subprocess.Popen([str(dnsprobe_bin), 'replay', str(capture), '--loop', '0',
+                             '--speed', '20', '--classify', str(rules), '-o', '-',
+                             '--summary-json', str(summary)],
+                            stdout=open(out, 'wb'), stderr=subprocess.PIPE, env=run_env())
+    err = StderrLines(proc)
+    try:
+        wait_for_records(out, 2000)
+        # A file that does not parse: one line naming it and its line, the old rules stay.
+        rules.write_text(old_rules + 'google.com search extra\n')
+        proc.send_signal(signal.SIGHUP)
+        line = err.wait_for('reload failed')
+        assert '%s:3:' % rules in line and 'the old rules stay' in line
+        wait_for_records(out, 4000)
+        rules.write_text(new_rules)
+        proc.send_signal(signal.SIGHUP)
+        assert 'rules reloaded: 2 rules in 2 categories from 1 file' in \
+            err.wait_for('rules reloaded')
+        wait_for_records(out, out.read_bytes().count(b'\n') + 2000)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    err.thread.join(timeout=10)
+    assert proc.returncode == 0, ''.join(err.lines)
+    assert not any(m in ''.join(err.lines) for m in SANITIZER_MARKS), ''.join(err.lines)
+    s = json.loads(summary.read_text())
+    records = [json.loads(line) for line in out.read_bytes().splitlines()]
+    # Every record accounted: each message read is in the output once, in order, none lost.
+    assert s['balanced'] and s['delivered'] == len(records) == s['records'] == s['packets']
+    pass_names = ['.' if name == '<Root>' else name for _, name in tshark_names]
+    names = [r['dns']['question']['name'] for r in records]
+    assert names == (pass_names * (len(names) // len(pass_names) + 1))[:len(names)]
+    got = [(r['dnsprobe']['category'], r['dnsprobe']['rule']) if 'category' in r['dnsprobe']
+           else None for r in records]
+    old, new = classify_all(old_rules, names), classify_all(new_rules, names)
+    # The categories switch at one point: the old rules before it, the new ones after.
+    switch = next(i for i, (g, o) in enumerate(zip(got, old)) if g != o)
+    assert switch >= 4000
+    assert got[:switch] == old[:switch] and got[switch:] == new[switch:]
+    assert {'friends', 'search'} <= {g[0] for g in got[switch:] if g}

@@ -288,7 +288,7 @@ enum policy_verdict policy_decide(struct policy_worker *w, const uint8_t *dns, s
 	return POLICY_KEEP;
 }
 
-void policy_worker_end_burst(struct policy_worker *w)
+void policy_worker_refresh(struct policy_worker *w)
 {
 	struct rules *r = atomic_load_explicit(&w->policy->current, memory_order_acquire);
 	if (r == w->rules)

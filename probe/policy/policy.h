@@ -76,8 +76,8 @@ enum policy_verdict policy_decide(struct policy_worker *w, const uint8_t *dns, s
 				  bool sender_is_a, const struct dns_match_result *match,
 				  int64_t now_ns, struct policy_result *out);
 
-/* Between bursts: takes the rules in force when they changed. */
-void policy_worker_end_burst(struct policy_worker *w);
+/* Between bursts (before one and after one): takes the rules in force when they changed. */
+void policy_worker_refresh(struct policy_worker *w);
 
 /* Capture time starts again (a new --loop pass): the buckets are full again. */
 void policy_worker_restart_clock(struct policy_worker *w);

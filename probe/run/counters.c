@@ -141,21 +141,21 @@ void counters_print_summary(FILE *out, const struct counters *c, const struct si
 			 "; policy: %" PRIu64 " classified, %" PRIu64 " policy_dropped, %" PRIu64
 			 " rate_limited",
 			 c->policy.classified, c->policy.dropped, c->policy.rate_limited);
-	fprintf(out,
-		"dnsprobe: %" PRIu64 " packets: %" PRIu64 " DNS records (%" PRIu64
-		" partly parsed), %" PRIu64 " not DNS, %" PRIu64 " malformed, %" PRIu64
-		" TCP segments, %" PRIu64 " IP fragments, %" PRIu64
-		" unsupported link; rebuilt: %" PRIu64 " datagrams, %" PRIu64
-		" TCP messages, %" PRIu64 " abandoned; records: %" PRIu64 " delivered, %" PRIu64
-		" failed, %" PRIu64 " in flight, %" PRIu64
-		" dropped (sink full); matching: %" PRIu64 " answered, %" PRIu64
-		" unmatched responses, %" PRIu64 " unanswered queries, %" PRIu64 " table full%s%s\n",
-		c->packets, c->records, c->records_partial, c->not_dns, c->malformed, c->tcp,
-		c->ip_fragments, c->unsupported_link, c->reassembled_datagrams, c->tcp_messages,
-		abandoned_total(c), s->delivered, s->failed + c->records_rejected, s->in_flight,
-		c->records_dropped, c->match.matched_responses, c->match.unmatched_responses,
-		c->match.unanswered_queries, c->match.match_table_full, policy,
-		counters_balance(c, s) ? "" : " [UNBALANCED]");
+	fprintf(
+	    out,
+	    "dnsprobe: %" PRIu64 " packets: %" PRIu64 " DNS records (%" PRIu64
+	    " partly parsed), %" PRIu64 " not DNS, %" PRIu64 " malformed, %" PRIu64
+	    " TCP segments, %" PRIu64 " IP fragments, %" PRIu64
+	    " unsupported link; rebuilt: %" PRIu64 " datagrams, %" PRIu64 " TCP messages, %" PRIu64
+	    " abandoned; records: %" PRIu64 " delivered, %" PRIu64 " failed, %" PRIu64
+	    " in flight, %" PRIu64 " dropped (sink full); matching: %" PRIu64 " answered, %" PRIu64
+	    " unmatched responses, %" PRIu64 " unanswered queries, %" PRIu64 " table full%s%s\n",
+	    c->packets, c->records, c->records_partial, c->not_dns, c->malformed, c->tcp,
+	    c->ip_fragments, c->unsupported_link, c->reassembled_datagrams, c->tcp_messages,
+	    abandoned_total(c), s->delivered, s->failed + c->records_rejected, s->in_flight,
+	    c->records_dropped, c->match.matched_responses, c->match.unmatched_responses,
+	    c->match.unanswered_queries, c->match.match_table_full, policy,
+	    counters_balance(c, s) ? "" : " [UNBALANCED]");
 }
 
 int counters_write_json(FILE *out, const struct counters *c, const struct sink_counters *s)

@@ -298,6 +298,7 @@ static void lane_read_drops(struct lane *lane, bool final)
 
 static void lane_deliver(struct lane *lane, const struct frame *frames, int count)
 {
+	worker_begin_burst(lane->worker);
 	for (int i = 0; i < count; i++)
 		worker_packet(lane->worker, &frames[i]);
 }

@@ -318,13 +318,19 @@ void worker_packet(struct worker *w, const struct frame *frame)
 	dispatch(w, frame, &p, result);
 }
 
+void worker_begin_burst(struct worker *w)
+{
+	if (w->policy)
+		policy_worker_refresh(w->policy);
+}
+
 void worker_end_burst(struct worker *w)
 {
 	ip_reassembly_expire(w->fragments, w->last_ts_ns);
 	tcp_reassembly_expire(w->streams, w->last_ts_ns);
 	dns_match_expire(w->matcher, w->last_ts_ns);
 	if (w->policy)
-		policy_worker_end_burst(w->policy);
+		policy_worker_refresh(w->policy);
 	sink_poll(w->sink, 0);
 }
 

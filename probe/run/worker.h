@@ -51,6 +51,10 @@ void worker_free(struct worker *w);
 /* One frame; its link type says how to decode it. */
 void worker_packet(struct worker *w, const struct frame *frame);
 
+/* Called before the frames of a burst: the burst is handled with the rules in force now (a
+ * reload while the input waited for packets applies to them). */
+void worker_begin_burst(struct worker *w);
+
 /* Called after each burst: lets the sink serve its delivery reports. */
 void worker_end_burst(struct worker *w);
 

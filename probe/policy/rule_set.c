@@ -208,15 +208,3 @@ bool rule_set_lookup(const struct rule_set *s, const uint8_t *name, size_t len,
 	}
 	return false;
 }
-
-size_t rule_name_text(const uint8_t *wire, size_t len, char *out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i += (size_t)wire[i] + 1) {
-		if (n)
-			out[n++] = '.';
-		memcpy(out + n, wire + i + 1, wire[i]);
-		n += wire[i];
-	}
-	return n;
-}

@@ -48,8 +48,4 @@ size_t rule_set_memory(const struct rule_set *s);
 bool rule_set_lookup(const struct rule_set *s, const uint8_t *name, size_t len,
 		     struct rule_match *out);
 
-/* Renders a wire name (no root label) whose labels hold only letters, digits, '-' and '_', as
- * rules do, as dotted text into out (RULE_NAME_WIRE_MAX bytes); returns its length. */
-size_t rule_name_text(const uint8_t *wire, size_t len, char *out);
-
 #endif

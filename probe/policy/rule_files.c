@@ -241,6 +241,11 @@ struct rule_set *rule_files_load(const struct rule_source *sources, unsigned cou
 			return NULL;
 		}
 	}
+	if (!rule_set_seal(set)) {
+		snprintf(err, err_size, "--classify: out of memory");
+		rule_set_free(set);
+		return NULL;
+	}
 	report->rules = rule_set_rules(set);
 	return set;
 }

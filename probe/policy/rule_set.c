@@ -9,6 +9,14 @@
 
 #define INITIAL_SLOTS 1024
 #define INITIAL_NAMES 16384
+/* The filter in front of the table: a bit per rule at a cheap hash of its name (FNV-1a over the
+ * bytes from the end, so one pass over a name gives the hash of every suffix; a random offset
+ * basis, then a 64-bit finaliser), FILTER_BITS_PER_RULE bits a rule, so about one suffix in 16
+ * that no rule has costs a SipHash and a probe of the large table; the rest stop at a small
+ * array that stays in cache. The table itself is placed by the keyed SipHash, so what passes the
+ * filter cannot be made to collide there. */
+#define FILTER_BITS_PER_RULE 16
+#define FILTER_MIN_BITS	     4096
 
 /* One rule: 16 bytes, four to a cache line. */
 struct rule_entry {
@@ -27,7 +35,10 @@ struct rule_set {
 	size_t names_len, names_cap;
 	char **categories;
 	unsigned category_count;
-	uint64_t depths; /* bit d-1: some rule has d labels (d up to 64; bit 63 for all deeper) */
+	uint64_t depths;  /* bit d-1: some rule has d labels (d up to 64; bit 63 for all deeper) */
+	uint64_t *filter; /* built by rule_set_seal; NULL before */
+	uint64_t filter_mask; /* filter bits - 1 */
+	uint64_t filter_basis;
 	uint8_t key[SIPHASH_KEY_LEN];
 };
 
@@ -42,7 +53,9 @@ struct rule_set *rule_set_new(void)
 	s->names_cap = INITIAL_NAMES;
 	s->categories = calloc(RULE_CATEGORIES_MAX, sizeof(*s->categories));
 	if (!s->slots || !s->names || !s->categories ||
-	    getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key)) {
+	    getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key) ||
+	    getrandom(&s->filter_basis, sizeof(s->filter_basis), 0) !=
+		(ssize_t)sizeof(s->filter_basis)) {
 		rule_set_free(s);
 		return NULL;
 	}
@@ -59,6 +72,7 @@ void rule_set_free(struct rule_set *s)
 	free(s->categories);
 	free(s->slots);
 	free(s->names);
+	free(s->filter);
 	free(s);
 }
 
@@ -158,6 +172,53 @@ int rule_set_add(struct rule_set *s, const uint8_t *wire, size_t len, unsigned c
 	return 1;
 }
 
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv_byte(uint64_t h, uint8_t byte)
+{
+	return (h ^ byte) * FNV_PRIME;
+}
+
+/* MurmurHash3's 64-bit finaliser: every bit of h moves the filter bit. */
+static uint64_t filter_bit(const struct rule_set *s, uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h & s->filter_mask;
+}
+
+static bool filter_has(const struct rule_set *s, uint64_t h)
+{
+	uint64_t bit = filter_bit(s, h);
+	return s->filter[bit / 64] & (1ULL << (bit % 64));
+}
+
+bool rule_set_seal(struct rule_set *s)
+{
+	uint64_t bits = FILTER_MIN_BITS;
+	while (bits < (uint64_t)s->rules * FILTER_BITS_PER_RULE)
+		bits <<= 1;
+	free(s->filter);
+	s->filter = calloc(bits / 64, sizeof(*s->filter));
+	if (!s->filter)
+		return false;
+	s->filter_mask = bits - 1;
+	for (size_t i = 0; i <= s->mask; i++) {
+		const struct rule_entry *e = &s->slots[i];
+		if (!e->used)
+			continue;
+		uint64_t h = s->filter_basis;
+		for (size_t b = e->name_len; b-- > 0;)
+			h = fnv_byte(h, s->names[e->name_off + b]);
+		uint64_t bit = filter_bit(s, h);
+		s->filter[bit / 64] |= 1ULL << (bit % 64);
+	}
+	return true;
+}
+
 size_t rule_set_rules(const struct rule_set *s)
 {
 	return s->rules;
@@ -176,7 +237,8 @@ const char *rule_set_category_name(const struct rule_set *s, unsigned category)
 size_t rule_set_memory(const struct rule_set *s)
 {
 	size_t bytes = sizeof(*s) + (s->mask + 1) * sizeof(*s->slots) + s->names_cap +
-		       RULE_CATEGORIES_MAX * sizeof(*s->categories);
+		       RULE_CATEGORIES_MAX * sizeof(*s->categories) +
+		       (s->filter ? (s->filter_mask + 1) / 8 : 0);
 	for (unsigned i = 0; i < s->category_count; i++)
 		bytes += strlen(s->categories[i]) + 1;
 	return bytes;
@@ -190,9 +252,20 @@ bool rule_set_lookup(const struct rule_set *s, const uint8_t *name, size_t len,
 	unsigned labels = 0;
 	for (size_t i = 0; i < len; i += (size_t)name[i] + 1)
 		starts[labels++] = i;
+	/* The filter hash of every suffix, in one pass from the end. */
+	uint64_t suffix_hash[RULE_NAME_WIRE_MAX / 2 + 1];
+	uint64_t h = s->filter_basis;
+	unsigned next = labels;
+	for (size_t i = len; i-- > 0;) {
+		h = fnv_byte(h, name[i]);
+		if (next > 0 && i == starts[next - 1])
+			suffix_hash[--next] = h;
+	}
 	for (unsigned k = 0; k < labels; k++) {
 		unsigned depth = labels - k;
 		if (!(s->depths & (1ULL << (depth > 64 ? 63 : depth - 1))))
+			continue;
+		if (!filter_has(s, suffix_hash[k]))
 			continue;
 		const uint8_t *suffix = name + starts[k];
 		size_t suffix_len = len - starts[k];

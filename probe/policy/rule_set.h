@@ -38,13 +38,17 @@ int rule_set_category(struct rule_set *s, const char *name);
  * 0 when out of memory. */
 int rule_set_add(struct rule_set *s, const uint8_t *wire, size_t len, unsigned category);
 
+/* Builds the lookup filter once every rule is added; lookups need it. False when out of memory. */
+bool rule_set_seal(struct rule_set *s);
+
 size_t rule_set_rules(const struct rule_set *s);
 unsigned rule_set_categories(const struct rule_set *s);
 const char *rule_set_category_name(const struct rule_set *s, unsigned category);
 /* Bytes the set holds: table, names and categories. */
 size_t rule_set_memory(const struct rule_set *s);
 
-/* The longest rule that matches name (wire form, lower case, no root label). */
+/* The longest rule that matches name (wire form, lower case, no root label). The set must be
+ * sealed. */
 bool rule_set_lookup(const struct rule_set *s, const uint8_t *name, size_t len,
 		     struct rule_match *out);
 

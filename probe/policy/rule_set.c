@@ -206,6 +206,11 @@ bool rule_set_seal(struct rule_set *s)
 	if (!s->filter)
 		return false;
 	s->filter_mask = bits - 1;
+	uint8_t *names = s->names_len ? realloc(s->names, s->names_len) : NULL;
+	if (names) { /* no more rules come: the arena keeps only what it holds */
+		s->names = names;
+		s->names_cap = s->names_len;
+	}
 	for (size_t i = 0; i <= s->mask; i++) {
 		const struct rule_entry *e = &s->slots[i];
 		if (!e->used)

@@ -1,9 +1,11 @@
 # test_policy: the policy stage (probe/policy): --classify rule files in every format,
-# dnsprobe.category and dnsprobe.rule, --drop-category and its counters, the rule-file errors.
+# dnsprobe.category and dnsprobe.rule, --drop-category and its counters, the rule-file errors,
+# --rate-limit and --rate-limit-per-client, and SIGHUP reloading the rules during a --loop replay.
 # Oracles: tshark's reading of every question name in the capture (dns.qry.name) classified by
 # the rule files read here in Python (written from the formats in docs/operations.md: the
-# longest rule that is the name or a parent of it wins, case-insensitively), and
-# prometheus_client's parser for the metrics file.
+# longest rule that is the name or a parent of it wins, case-insensitively); for the rate limits,
+# captures written here (RFC 1035 messages, RFC 791/768 headers) whose duration, clients and
+# exchanges are known; prometheus_client's parser for the metrics file.
 
 import json
 import signal

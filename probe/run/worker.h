@@ -1,5 +1,5 @@
-/* The per-worker packet path: decode → flow key → DNS parse → encode → sink, with the worker's own
- * counters. One worker per capture queue; workers share nothing they write. */
+/* The per-worker packet path: decode → flow key → DNS parse → match → policy → encode → sink, with
+ * the worker's own counters. One worker per capture queue; workers share nothing they write. */
 #ifndef DNSPROBE_WORKER_H
 #define DNSPROBE_WORKER_H
 
@@ -13,6 +13,7 @@
 #include "encoder.h"
 #include "frame.h"
 #include "ip_reassembly.h"
+#include "policy.h"
 #include "sink.h"
 #include "tcp_reassembly.h"
 
@@ -35,6 +36,7 @@ struct worker_config {
 	struct flow_store_limits fragments;
 	struct flow_store_limits streams;
 	struct dns_match_limits match; /* zero fields: the defaults of dns_match.h */
+	struct policy *policy;	       /* classify, drop, rate limit; NULL: none */
 	/* After a stop, how long records still wait for a full sink, and with the final flush,
 	 * how long everything may take (--flush-timeout). */
 	int stop_wait_ms;
@@ -48,6 +50,10 @@ void worker_free(struct worker *w);
 
 /* One frame; its link type says how to decode it. */
 void worker_packet(struct worker *w, const struct frame *frame);
+
+/* Called before the frames of a burst: the burst is handled with the rules in force now (a
+ * reload while the input waited for packets applies to them). */
+void worker_begin_burst(struct worker *w);
 
 /* Called after each burst: lets the sink serve its delivery reports. */
 void worker_end_burst(struct worker *w);

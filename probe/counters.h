@@ -65,6 +65,21 @@ struct match_counters {
 	uint64_t latency_sum_ns[MATCH_RCODE_SLOTS];
 };
 
+/* The policy stage (policy/policy.h): records classified, dropped by category and rate limited.
+ * Dropped and limited records are records that never reach the sink. */
+#define POLICY_DROP_SLOTS 16 /* --drop-category names, one counter each */
+
+struct policy_counters {
+	uint64_t classified; /* records whose question matched a rule */
+	uint64_t dropped;    /* records of a --drop-category category, not published */
+	uint64_t dropped_by_category[POLICY_DROP_SLOTS]; /* by --drop-category slot */
+	uint64_t rate_limited; /* records over --rate-limit or --rate-limit-per-client */
+};
+
+/* A policy is in use (the summary line gets its part), with the names of the --drop-category
+ * slots (for the summary JSON and the Prometheus file). Called once, before the workers start. */
+void counters_set_policy(const char *const *names, unsigned count);
+
 struct counters {
 	uint64_t packets;
 	uint64_t records; /* DNS messages turned into records */
@@ -83,6 +98,7 @@ struct counters {
 	uint64_t records_dropped;  /* records dropped because the sink was full (--on-full=drop) */
 	uint64_t records_rejected; /* records the sink refused with an error */
 	struct match_counters match;
+	struct policy_counters policy;
 };
 
 /* What a sink knows about the records it accepted. */
@@ -93,6 +109,9 @@ struct sink_counters {
 };
 
 void counters_add(struct counters *total, const struct counters *part);
+
+unsigned counters_drop_category_count(void);
+const char *counters_drop_category_name(unsigned slot);
 
 /* True when every packet is in exactly one bucket and every record is accounted for. */
 int counters_balance(const struct counters *c, const struct sink_counters *s);

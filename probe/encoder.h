@@ -46,6 +46,11 @@ struct dns_event {
 	/* Query/response matching (dns/dns_match.h): for an answer matched to its query, the
 	 * query's time and size and the response time. NULL when matching did not run. */
 	const struct dns_match_result *match;
+	/* Classification (policy/policy.h): the category of the rule the question matched and that
+	 * rule's domain in wire form (no root label); category NULL when no rule matched. */
+	const char *category;
+	const uint8_t *rule;
+	size_t rule_len;
 };
 
 /* Settings an encoder may use, the same for every worker. */

@@ -17,6 +17,7 @@
 #include "pcap_live.h"
 #include "privileges.h"
 #include "reassembly_options.h"
+#include "policy_options.h"
 #include "record_options.h"
 #include "runner.h"
 #include "signals.h"
@@ -43,7 +44,8 @@ static const char capture_usage_head[] =
     "Captures DNS packets live and publishes one record per DNS message (the fields are\n"
     "described in docs/records.md), with one worker per capture queue. Stops on SIGINT,\n"
     "SIGTERM or SIGHUP (or --count, --duration, --idle-exit), flushes the output and prints\n"
-    "the summary. As in tcpdump, words after the options are the BPF filter expression\n"
+    "the summary. With --classify, SIGHUP reloads the rule files instead. As in tcpdump,\n"
+    "words after the options are the BPF filter expression\n"
     "(dnsprobe capture -i eth0 udp port 53).\n"
     "\n"
     "Source:\n"
@@ -106,6 +108,7 @@ struct capture_options {
 	struct stats_report_options stats;
 	const char *user;
 	struct worker_config worker;
+	struct policy_config policy;
 	enum backend_choice backend;
 	const char *interface;
 	unsigned workers;
@@ -255,6 +258,7 @@ static int handle_option(struct capture_options *o, int c, char *arg, int argc, 
 		fputs(stats_report_help, stdout);
 		fputs(reassembly_options_help, stdout);
 		fputs(record_options_help, stdout);
+		fputs(policy_options_help, stdout);
 		fputs(tunnel_options_help, stdout);
 		fputs(capture_usage_tail, stdout);
 		exit(0);
@@ -314,6 +318,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
+	    POLICY_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
 	    {"user", required_argument, NULL, OPT_USER},
 	    {"interface", required_argument, NULL, 'i'},
@@ -367,6 +372,8 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 			handled = tunnel_options_handle(&o->worker, c, optarg);
 		if (handled == 0)
 			handled = record_options_handle(&o->worker, c, optarg);
+		if (handled == 0)
+			handled = policy_options_handle(&o->policy, c, optarg);
 		if (handled == 1)
 			continue;
 		if (handled != 0)
@@ -394,7 +401,7 @@ static int parse_options(int argc, char **argv, struct capture_options *o)
 		return EXIT_USAGE;
 	sink_options_apply(&o->sink, &o->worker);
 	o->stats.source = o->interface ? o->interface : "dpdk";
-	return 0;
+	return policy_options_finish(&o->policy, o->workers, &o->worker);
 }
 
 static struct runner_options runner_options_for(const struct capture_options *o, unsigned lanes,
@@ -636,6 +643,7 @@ int capture_main(int argc, char **argv)
 		free(o->eal_words[i]);
 	free(o->filter_words);
 	config_args_free(&o->config);
+	policy_free(o->worker.policy);
 	free(o);
 	return rc;
 }

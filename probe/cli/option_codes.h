@@ -40,6 +40,12 @@ enum option_code {
 	RECORD_OPT_MATCH_QUERIES,
 	RECORD_OPT_OBSERVER_NAME,
 
+	/* Policy: classification, drop, rate limit (policy_options.h): replay and capture */
+	POLICY_OPT_CLASSIFY,
+	POLICY_OPT_DROP_CATEGORY,
+	POLICY_OPT_RATE_LIMIT,
+	POLICY_OPT_RATE_LIMIT_PER_CLIENT,
+
 	/* Shared by replay and capture */
 	OPT_USER,
 	OPT_SUMMARY_JSON,

@@ -21,6 +21,7 @@
 #include "pcap_replay.h"
 #include "privileges.h"
 #include "reassembly_options.h"
+#include "policy_options.h"
 #include "record_options.h"
 #include "runner.h"
 #include "signals.h"
@@ -68,7 +69,8 @@ static const char replay_usage_tail[] =
     "the summary on standard error shows them. Exit status: 0 when the files were read,\n"
     "1 when records could not be written (a full disk, or a reader of standard output\n"
     "that went away), 2 for a bad command line, an unreadable file or an output path that\n"
-    "cannot be written. SIGINT, SIGTERM and SIGHUP stop the replay with a summary.\n"
+    "cannot be written. SIGINT, SIGTERM and SIGHUP stop the replay with a summary\n"
+    "(with --classify, SIGHUP reloads the rule files instead).\n"
     "A progress bar is shown on standard error when it is a terminal (and the records do\n"
     "not go to that terminal).\n";
 
@@ -85,6 +87,7 @@ struct replay_options {
 	char **files;	/* -r files, then the others; owned array */
 	int file_count;
 	struct worker_config worker;
+	struct policy_config policy;
 };
 
 static bool parse_speed(const char *text, double *out)
@@ -106,6 +109,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 	    STATS_LONG_OPTIONS,
 	    REASSEMBLY_LONG_OPTIONS,
 	    RECORD_LONG_OPTIONS,
+	    POLICY_LONG_OPTIONS,
 	    TUNNEL_LONG_OPTIONS,
 	    {"read", required_argument, NULL, 'r'},
 	    {"count", required_argument, NULL, 'c'},
@@ -167,6 +171,11 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			continue;
 		if (handled != 0)
 			return handled;
+		handled = policy_options_handle(&o->policy, c, optarg);
+		if (handled == 1)
+			continue;
+		if (handled != 0)
+			return handled;
 		uint64_t port;
 		switch (c) {
 		case 'r':
@@ -215,6 +224,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			fputs(stats_report_help, stdout);
 			fputs(reassembly_options_help, stdout);
 			fputs(record_options_help, stdout);
+			fputs(policy_options_help, stdout);
 			fputs(tunnel_options_help, stdout);
 			fputs(replay_usage_tail, stdout);
 			exit(0);
@@ -248,7 +258,7 @@ static int parse_options(int argc, char **argv, struct replay_options *o)
 			return cli_usage_error("--loop: standard input can be read only once; save "
 					       "it to a file to replay it more than once");
 	}
-	return 0;
+	return policy_options_finish(&o->policy, 1, &o->worker);
 }
 
 /* Before any output exists, every file is opened and closed again, so a bad name leaves nothing
@@ -355,6 +365,7 @@ int replay_main(int argc, char **argv)
 		rc = run(o, first);
 	free(o->files);
 	config_args_free(&o->config);
+	policy_free(o->worker.policy);
 	free(o);
 	return rc;
 }

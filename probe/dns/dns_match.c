@@ -31,6 +31,7 @@ struct open_query {
 	uint32_t size;
 	bool used;
 	bool sender_is_a;
+	uint8_t mark; /* what a later stage decided for the query (dns_match_mark_query) */
 };
 
 _Static_assert(sizeof(struct open_query) == 64, "an open query fills one cache line");
@@ -49,6 +50,7 @@ struct dns_matcher {
 	uint32_t max_queries, used;
 	uint32_t sweep; /* where the expiry goes on */
 	struct match_counters *counters;
+	struct open_query *last_held; /* the query the last message held; NULL: none */
 	int64_t timeout_ns;
 	uint8_t key[SIPHASH_KEY_LEN];
 };
@@ -213,6 +215,8 @@ static void hold_query(struct dns_matcher *m, const uint8_t *key, uint64_t hash,
 	q->query_ns = now_ns;
 	q->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 	q->sender_is_a = sender_is_a;
+	q->mark = 0;
+	m->last_held = q;
 }
 
 static void count_latency(struct match_counters *c, uint16_t rcode, int64_t duration_ns)
@@ -245,6 +249,7 @@ static void answer_query(struct dns_matcher *m, const uint8_t *key, uint64_t has
 	out->query_ns = q->query_ns;
 	out->duration_ns = now_ns > q->query_ns ? now_ns - q->query_ns : 0;
 	out->query_size = q->size;
+	out->query_mark = q->mark;
 	m->counters->matched_responses++;
 	count_latency(m->counters, message->rcode, out->duration_ns);
 	let_go(m, q);
@@ -255,6 +260,7 @@ void dns_match_message(struct dns_matcher *m, const struct flow_key *key, bool s
 		       struct dns_match_result *out)
 {
 	memset(out, 0, sizeof(*out));
+	m->last_held = NULL;
 	uint8_t k[MATCH_KEY_LEN];
 	uint64_t hash = exchange_hash(m, key, message, k);
 	if (message->is_response) {
@@ -287,4 +293,10 @@ void dns_match_abandon_all(struct dns_matcher *m)
 			let_go(m, &m->slots[i]);
 		}
 	}
+}
+
+void dns_match_mark_query(struct dns_matcher *m, uint8_t mark)
+{
+	if (m->last_held)
+		m->last_held->mark = mark;
 }

@@ -29,6 +29,7 @@ struct dns_match_result {
 	int64_t query_ns;    /* capture time of the query's latest copy */
 	int64_t duration_ns; /* response time minus query time (0 if the clock went back) */
 	size_t query_size;   /* the query's DNS message size */
+	uint8_t query_mark;  /* what dns_match_mark_query recorded for the query */
 };
 
 struct dns_matcher;
@@ -44,6 +45,10 @@ void dns_matcher_free(struct dns_matcher *m);
 void dns_match_message(struct dns_matcher *m, const struct flow_key *key, bool sender_is_a,
 		       const struct dns_message *message, size_t size, int64_t now_ns,
 		       struct dns_match_result *out);
+
+/* Records mark with the query the last dns_match_message held (nothing when it held none), for
+ * the stages after matching: the policy stage keeps or limits a response as it did its query. */
+void dns_match_mark_query(struct dns_matcher *m, uint8_t mark);
 
 /* Counts the queries open longer than the timeout as unanswered and lets them go. */
 void dns_match_expire(struct dns_matcher *m, int64_t now_ns);

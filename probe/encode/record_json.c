@@ -111,6 +111,7 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 #define RECORD_FIXED_MAX 2048
 #define ANSWER_FIXED_MAX 256
 #define REASON_MAX	 64
+#define RULE_TEXT_MAX	 256 /* a category (at most 63 bytes) and a rule fit in the fixed part */
 
 /* Text known to need no escaping (mnemonics, client subnets, reasons), in quotes. */
 static char *put_plain(char *p, const char *text, size_t len)
@@ -431,6 +432,20 @@ static char *put_tunnel(char *p, const struct packet_info *packet)
 	return p;
 }
 
+/* A rule's domain (wire form without the root label, labels of letters, digits, '-' and '_':
+ * nothing to escape) as dotted text. */
+static size_t rule_text(const uint8_t *wire, size_t len, char out[RULE_TEXT_MAX])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + wire[i] + 1 < RULE_TEXT_MAX; i += (size_t)wire[i] + 1) {
+		if (n)
+			out[n++] = '.';
+		memcpy(out + n, wire + i + 1, wire[i]);
+		n += wire[i];
+	}
+	return n;
+}
+
 static char *put_dnsprobe(char *p, const struct dns_event *r)
 {
 	const struct dns_message *m = r->message;
@@ -463,6 +478,13 @@ static char *put_dnsprobe(char *p, const struct dns_event *r)
 	}
 	if (r->packet->tunnel_depth > 0)
 		p = put_tunnel(p, r->packet);
+	if (r->category) {
+		p = PUT(p, ",\"category\":");
+		p = put_mnemonic(p, r->category);
+		char rule[RULE_TEXT_MAX];
+		p = PUT(p, ",\"rule\":");
+		p = put_plain(p, rule, rule_text(r->rule, r->rule_len, rule));
+	}
 	return PUT(p, "}}");
 }
 

@@ -2,6 +2,7 @@
 #include "counters.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 
 static const char *const malformed_names[MALFORMED_REASON_COUNT] = {
     [MALFORMED_NONE] = "none",
@@ -59,6 +60,37 @@ static void match_counters_add(struct match_counters *total, const struct match_
 	}
 }
 
+static const char *drop_names[POLICY_DROP_SLOTS];
+static unsigned drop_count;
+static bool policy_in_use; /* the summary line has a policy part */
+
+void counters_set_policy(const char *const *names, unsigned count)
+{
+	policy_in_use = true;
+	drop_count = count < POLICY_DROP_SLOTS ? count : POLICY_DROP_SLOTS;
+	for (unsigned i = 0; i < drop_count; i++)
+		drop_names[i] = names[i];
+}
+
+unsigned counters_drop_category_count(void)
+{
+	return drop_count;
+}
+
+const char *counters_drop_category_name(unsigned slot)
+{
+	return slot < drop_count ? drop_names[slot] : "";
+}
+
+static void policy_counters_add(struct policy_counters *total, const struct policy_counters *part)
+{
+	total->classified += part->classified;
+	total->dropped += part->dropped;
+	for (int i = 0; i < POLICY_DROP_SLOTS; i++)
+		total->dropped_by_category[i] += part->dropped_by_category[i];
+	total->rate_limited += part->rate_limited;
+}
+
 void counters_add(struct counters *total, const struct counters *part)
 {
 	total->packets += part->packets;
@@ -79,13 +111,15 @@ void counters_add(struct counters *total, const struct counters *part)
 	total->records_dropped += part->records_dropped;
 	total->records_rejected += part->records_rejected;
 	match_counters_add(&total->match, &part->match);
+	policy_counters_add(&total->policy, &part->policy);
 }
 
 int counters_balance(const struct counters *c, const struct sink_counters *s)
 {
 	uint64_t buckets =
 	    c->records + c->not_dns + c->malformed + c->tcp + c->ip_fragments + c->unsupported_link;
-	uint64_t record_ends = c->records_to_sink + c->records_dropped + c->records_rejected;
+	uint64_t record_ends = c->records_to_sink + c->records_dropped + c->records_rejected +
+			       c->policy.dropped + c->policy.rate_limited;
 	uint64_t sink_ends = s->delivered + s->failed + s->in_flight;
 	return buckets == c->packets + c->reassembled_datagrams + c->tcp_messages &&
 	       record_ends == c->records && sink_ends == c->records_to_sink;
@@ -101,21 +135,27 @@ static uint64_t abandoned_total(const struct counters *c)
 
 void counters_print_summary(FILE *out, const struct counters *c, const struct sink_counters *s)
 {
-	fprintf(out,
-		"dnsprobe: %" PRIu64 " packets: %" PRIu64 " DNS records (%" PRIu64
-		" partly parsed), %" PRIu64 " not DNS, %" PRIu64 " malformed, %" PRIu64
-		" TCP segments, %" PRIu64 " IP fragments, %" PRIu64
-		" unsupported link; rebuilt: %" PRIu64 " datagrams, %" PRIu64
-		" TCP messages, %" PRIu64 " abandoned; records: %" PRIu64 " delivered, %" PRIu64
-		" failed, %" PRIu64 " in flight, %" PRIu64
-		" dropped (sink full); matching: %" PRIu64 " answered, %" PRIu64
-		" unmatched responses, %" PRIu64 " unanswered queries, %" PRIu64 " table full%s\n",
-		c->packets, c->records, c->records_partial, c->not_dns, c->malformed, c->tcp,
-		c->ip_fragments, c->unsupported_link, c->reassembled_datagrams, c->tcp_messages,
-		abandoned_total(c), s->delivered, s->failed + c->records_rejected, s->in_flight,
-		c->records_dropped, c->match.matched_responses, c->match.unmatched_responses,
-		c->match.unanswered_queries, c->match.match_table_full,
-		counters_balance(c, s) ? "" : " [UNBALANCED]");
+	char policy[160] = "";
+	if (policy_in_use)
+		snprintf(policy, sizeof(policy),
+			 "; policy: %" PRIu64 " classified, %" PRIu64 " policy_dropped, %" PRIu64
+			 " rate_limited",
+			 c->policy.classified, c->policy.dropped, c->policy.rate_limited);
+	fprintf(
+	    out,
+	    "dnsprobe: %" PRIu64 " packets: %" PRIu64 " DNS records (%" PRIu64
+	    " partly parsed), %" PRIu64 " not DNS, %" PRIu64 " malformed, %" PRIu64
+	    " TCP segments, %" PRIu64 " IP fragments, %" PRIu64
+	    " unsupported link; rebuilt: %" PRIu64 " datagrams, %" PRIu64 " TCP messages, %" PRIu64
+	    " abandoned; records: %" PRIu64 " delivered, %" PRIu64 " failed, %" PRIu64
+	    " in flight, %" PRIu64 " dropped (sink full); matching: %" PRIu64 " answered, %" PRIu64
+	    " unmatched responses, %" PRIu64 " unanswered queries, %" PRIu64 " table full%s%s\n",
+	    c->packets, c->records, c->records_partial, c->not_dns, c->malformed, c->tcp,
+	    c->ip_fragments, c->unsupported_link, c->reassembled_datagrams, c->tcp_messages,
+	    abandoned_total(c), s->delivered, s->failed + c->records_rejected, s->in_flight,
+	    c->records_dropped, c->match.matched_responses, c->match.unmatched_responses,
+	    c->match.unanswered_queries, c->match.match_table_full, policy,
+	    counters_balance(c, s) ? "" : " [UNBALANCED]");
 }
 
 int counters_write_json(FILE *out, const struct counters *c, const struct sink_counters *s)
@@ -151,10 +191,19 @@ int counters_write_json(FILE *out, const struct counters *c, const struct sink_c
 		",\"delivered\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"in_flight\":%" PRIu64
 		",\"matched_responses\":%" PRIu64 ",\"unmatched_responses\":%" PRIu64
 		",\"unanswered_queries\":%" PRIu64 ",\"match_table_full\":%" PRIu64
-		",\"balanced\":%s}\n",
+		",\"classified\":%" PRIu64 ",\"policy_dropped\":%" PRIu64
+		",\"rate_limited\":%" PRIu64 ",\"policy_dropped_categories\":{",
 		c->records_partial, c->records_to_sink, c->records_dropped, c->records_rejected,
 		s->delivered, s->failed, s->in_flight, c->match.matched_responses,
 		c->match.unmatched_responses, c->match.unanswered_queries,
-		c->match.match_table_full, counters_balance(c, s) ? "true" : "false");
+		c->match.match_table_full, c->policy.classified, c->policy.dropped,
+		c->policy.rate_limited);
+	sep = "";
+	for (unsigned i = 0; i < drop_count; i++) {
+		fprintf(out, "%s\"%s\":%" PRIu64, sep, drop_names[i],
+			c->policy.dropped_by_category[i]);
+		sep = ",";
+	}
+	fprintf(out, "},\"balanced\":%s}\n", counters_balance(c, s) ? "true" : "false");
 	return ferror(out) ? -1 : 0;
 }

@@ -331,6 +331,7 @@ static void lane_read_drops(struct lane *lane, bool final)
 
 static void lane_deliver(struct lane *lane, const struct frame *frames, int count)
 {
+	worker_begin_burst(lane->worker);
 	for (int i = 0; i < count; i++)
 		worker_packet(lane->worker, &frames[i]);
 }
@@ -488,6 +489,26 @@ static void draw_progress(struct runner *r, const struct runner_totals *t, int64
 	progress_bar_draw(&r->progress, &p, t->counters.records, now);
 }
 
+/* SIGHUP with rule files: they are read again on this thread while the lanes go on with the old
+ * rules; each lane takes the new ones after its burst. What no lane uses any more is freed. */
+static void serve_reload(struct runner *r)
+{
+	struct policy *policy = r->options.worker_config->policy;
+	if (!policy)
+		return;
+	if (signals_take_reload()) {
+		char line[1024];
+		int rc = policy_reload(policy, line, sizeof(line));
+		progress_bar_clear(&r->progress);
+		if (rc == 0)
+			fprintf(stderr, "dnsprobe: SIGHUP: rules reloaded: %s\n", line);
+		else
+			fprintf(stderr, "dnsprobe: SIGHUP: reload failed, the old rules stay: %s\n",
+				line);
+	}
+	policy_collect(policy);
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * NS_PER_MS};
@@ -506,6 +527,7 @@ static void control_loop(struct runner *r, const struct lane_executor *executor)
 	while (!signals_stop_requested() && !atomic_load(&r->failed) && !all_lanes_ended(r)) {
 		sleep_ms(CONTROL_TICK_MS);
 		int64_t now = clock_ns(CLOCK_MONOTONIC);
+		serve_reload(r);
 		struct runner_totals t;
 		gather_published(r, &t);
 		print_warnings(r);
@@ -699,6 +721,9 @@ int runner_run(struct runner *r, const struct lane_executor *executor)
 {
 	struct lane_threads *threads = NULL;
 	r->start_ns = clock_ns(CLOCK_MONOTONIC);
+	const struct policy *policy = r->options.worker_config->policy;
+	if (policy && policy_reloadable(policy))
+		signals_enable_reload();
 	if (launch(r, executor, &threads) == 0)
 		control_loop(r, executor);
 	stop_lanes(r);

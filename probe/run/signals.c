@@ -1,4 +1,5 @@
-/* SIGINT/SIGTERM/SIGHUP handling, and the temporary files a second signal removes. */
+/* SIGINT/SIGTERM/SIGHUP handling (SIGHUP a reload request when there is something to reload),
+ * and the temporary files a second signal removes. */
 #include "signals.h"
 
 #include <limits.h>
@@ -16,6 +17,8 @@ enum { SLOT_FREE, SLOT_FILLING, SLOT_LIVE };
 
 static volatile sig_atomic_t stop_count;
 static volatile sig_atomic_t stop_asked;
+static volatile sig_atomic_t reload_enabled;
+static volatile sig_atomic_t reload_asked;
 static struct worker *watched[MAX_WATCHED_WORKERS];
 static volatile sig_atomic_t watched_count;
 
@@ -31,6 +34,10 @@ static void stop_workers(void)
 
 static void on_signal(int signo)
 {
+	if (signo == SIGHUP && reload_enabled) {
+		reload_asked = 1;
+		return;
+	}
 	if (stop_count++ > 0) {
 		for (int i = 0; i < MAX_TRACKED_FILES; i++)
 			if (atomic_load(&tracked_state[i]) == SLOT_LIVE)
@@ -52,7 +59,7 @@ void signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL); /* no reload yet: it stops as SIGTERM does */
+	sigaction(SIGHUP, &sa, NULL); /* stops as SIGTERM does, unless reloads are enabled */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -63,6 +70,19 @@ void signals_watch_worker(struct worker *worker)
 		watched[watched_count] = worker;
 		watched_count = watched_count + 1;
 	}
+}
+
+void signals_enable_reload(void)
+{
+	reload_enabled = 1;
+}
+
+bool signals_take_reload(void)
+{
+	if (!reload_asked)
+		return false;
+	reload_asked = 0;
+	return true;
 }
 
 bool signals_stop_requested(void)

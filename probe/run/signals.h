@@ -1,6 +1,8 @@
 /* SIGINT, SIGTERM and SIGHUP handling: the first asks the probe to stop reading, flush and
- * report; a second one removes the temporary output files and exits at once. SIGPIPE is
- * ignored, so a reader of standard output that goes away is a write error (EPIPE), not death. */
+ * report; a second one removes the temporary output files and exits at once. Once reloads are
+ * enabled (there are rule files), SIGHUP asks for a reload instead and never stops the probe.
+ * SIGPIPE is ignored, so a reader of standard output that goes away is a write error (EPIPE), not
+ * death. */
 #ifndef DNSPROBE_SIGNALS_H
 #define DNSPROBE_SIGNALS_H
 
@@ -15,6 +17,12 @@ void signals_install(void);
 void signals_watch_worker(struct worker *worker);
 
 bool signals_stop_requested(void);
+
+/* From now on SIGHUP asks for a reload (signals_take_reload) instead of a stop. */
+void signals_enable_reload(void);
+
+/* True once for every SIGHUP (several before a call count as one). */
+bool signals_take_reload(void);
 
 /* The stop a first signal asks for, asked by the probe itself (its output went away). */
 void signals_request_stop(void);

@@ -173,6 +173,35 @@ static void write_match_metrics(FILE *out, const struct match_counters *m, const
 	}
 }
 
+/* The policy stage: records classified, dropped by category (in all and per --drop-category)
+ * and over the rate limit. */
+static void write_policy_metrics(FILE *out, const struct policy_counters *p, const char *source)
+{
+	const struct counter_metric counters[] = {
+	    {"dnsprobe_policy_classified_total",
+	     "Records whose question matched a --classify rule.", p->classified},
+	    {"dnsprobe_policy_dropped_total",
+	     "Records of a --drop-category category, not published.", p->dropped},
+	    {"dnsprobe_rate_limited_total",
+	     "Records over --rate-limit or --rate-limit-per-client, not published.",
+	     p->rate_limited},
+	};
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		write_uint_metric(out, source, counters[i].name, "counter", counters[i].help,
+				  counters[i].value);
+	unsigned drops = counters_drop_category_count();
+	if (drops == 0)
+		return; /* a family is written with samples or not at all */
+	const char *name = "dnsprobe_policy_dropped_category_total";
+	write_family_head(out, name, "counter",
+			  "Records not published because of their category, by --drop-category.");
+	for (unsigned i = 0; i < drops; i++) {
+		fputs(name, out);
+		write_labels(out, source, "category", counters_drop_category_name(i));
+		fprintf(out, " %" PRIu64 "\n", p->dropped_by_category[i]);
+	}
+}
+
 /* A label set of the source label (when there is one), worker="N" and an optional broker. */
 static void write_worker_labels(FILE *out, const char *source, unsigned worker, const char *broker)
 {
@@ -428,6 +457,7 @@ int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, cons
 		fprintf(out, " %" PRIu64 "\n", c->abandoned_by_reason[reason]);
 	}
 	write_match_metrics(out, &c->match, source);
+	write_policy_metrics(out, &c->policy, source);
 	write_uint_metric(out, source, "dnsprobe_records_in_flight", "gauge",
 			  "Records the sink accepted that are not delivered or failed yet.",
 			  t->sink.in_flight);

@@ -10,6 +10,7 @@
 #include "dns_match.h"
 #include "dns_parse.h"
 #include "flow_key.h"
+#include "policy.h"
 
 /* Big enough for the largest record: answers stop being kept long before this fills. */
 #define VALUE_BUFFER_SIZE (4 * 1024 * 1024)
@@ -29,6 +30,7 @@ struct worker {
 	struct ip_reassembly *fragments;
 	struct tcp_reassembly *streams;
 	struct dns_matcher *matcher;
+	struct policy_worker *policy; /* NULL without a policy */
 	int64_t last_ts_ns;
 	/* While a reassembled datagram that carried a tunnel is dispatched: it, for raw values. */
 	const struct packet_info *datagram;
@@ -68,7 +70,10 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->fragments = ip_reassembly_new(&config->fragments, &w->counters);
 	w->streams = tcp_reassembly_new(&config->streams, &w->counters);
 	w->matcher = dns_matcher_new(&config->match, &w->counters);
-	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher) {
+	if (config->policy)
+		w->policy = policy_worker_new(config->policy, &w->counters);
+	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher ||
+	    (config->policy && !w->policy)) {
 		worker_free(w);
 		return NULL;
 	}
@@ -83,6 +88,7 @@ void worker_free(struct worker *w)
 	ip_reassembly_free(w->fragments);
 	tcp_reassembly_free(w->streams);
 	dns_matcher_free(w->matcher);
+	policy_worker_free(w->policy);
 	if (w->encoder_state)
 		w->config->value_encoder->state_free(w->encoder_state);
 	free(w->message);
@@ -187,6 +193,18 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	bool sender_is_a = flow_key_build(p, &key);
 	struct dns_match_result match;
 	dns_match_message(w->matcher, &key, sender_is_a, w->message, dns_len, frame->ts_ns, &match);
+	struct policy_result policy = {0};
+	if (w->policy) {
+		enum policy_verdict verdict =
+		    policy_decide(w->policy, dns, dns_len, w->message, &key, sender_is_a, &match,
+				  frame->ts_ns, &policy);
+		if (!w->message->is_response)
+			dns_match_mark_query(w->matcher, verdict == POLICY_LIMITED);
+		if (verdict != POLICY_KEEP) {
+			w->counters.records++; /* a record that ends here: counted by the policy */
+			return;
+		}
+	}
 	struct dns_event event = {
 	    .timestamp_ns = frame->ts_ns,
 	    .frame = frame,
@@ -203,6 +221,9 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	    .datagram_l4 = w->datagram_l4,
 	    .datagram_len = w->datagram_len,
 	    .match = &match,
+	    .category = policy.category,
+	    .rule = policy.rule,
+	    .rule_len = policy.rule_len,
 	};
 	uint8_t key_bytes[KEY_ENCODED_MAX];
 	struct sink_record record = {
@@ -288,6 +309,13 @@ static void dispatch(struct worker *w, const struct frame *frame, struct packet_
 	}
 }
 
+/* Records handed to the sink, whatever became of them (not those the policy dropped): the
+ * frames behind them are what -w writes. */
+static uint64_t records_published(const struct counters *c)
+{
+	return c->records_to_sink + c->records_dropped + c->records_rejected;
+}
+
 void worker_packet(struct worker *w, const struct frame *frame)
 {
 	int link_type = frame->link_type;
@@ -300,10 +328,16 @@ void worker_packet(struct worker *w, const struct frame *frame)
 	struct packet_info p;
 	enum decode_result result =
 	    decode_frame(link_type, frame->data, frame->caplen, &w->ports, &p);
-	uint64_t records = w->counters.records;
+	uint64_t published = records_published(&w->counters);
 	dispatch(w, frame, &p, result);
-	if (w->tap && w->counters.records != records)
+	if (w->tap && records_published(&w->counters) != published)
 		w->tap->ops->write(w->tap->state, frame);
+}
+
+void worker_begin_burst(struct worker *w)
+{
+	if (w->policy)
+		policy_worker_refresh(w->policy);
 }
 
 void worker_end_burst(struct worker *w)
@@ -311,6 +345,8 @@ void worker_end_burst(struct worker *w)
 	ip_reassembly_expire(w->fragments, w->last_ts_ns);
 	tcp_reassembly_expire(w->streams, w->last_ts_ns);
 	dns_match_expire(w->matcher, w->last_ts_ns);
+	if (w->policy)
+		policy_worker_refresh(w->policy);
 	sink_poll(w->sink, 0);
 }
 
@@ -326,4 +362,6 @@ void worker_restart_clock(struct worker *w)
 	ip_reassembly_abandon_all(w->fragments, ABANDON_HELD_AT_PASS_END);
 	tcp_reassembly_abandon_all(w->streams, ABANDON_HELD_AT_PASS_END);
 	dns_match_abandon_all(w->matcher);
+	if (w->policy)
+		policy_worker_restart_clock(w->policy);
 }

@@ -1,5 +1,5 @@
-/* The per-worker packet path: decode → flow key → DNS parse → encode → sink, with the worker's own
- * counters. One worker per capture queue; workers share nothing they write. */
+/* The per-worker packet path: decode → flow key → DNS parse → match → policy → encode → sink, with
+ * the worker's own counters. One worker per capture queue; workers share nothing they write. */
 #ifndef DNSPROBE_WORKER_H
 #define DNSPROBE_WORKER_H
 
@@ -14,6 +14,7 @@
 #include "frame.h"
 #include "frame_tap.h"
 #include "ip_reassembly.h"
+#include "policy.h"
 #include "sink.h"
 #include "tcp_reassembly.h"
 
@@ -36,6 +37,7 @@ struct worker_config {
 	struct flow_store_limits fragments;
 	struct flow_store_limits streams;
 	struct dns_match_limits match; /* zero fields: the defaults of dns_match.h */
+	struct policy *policy;	       /* classify, drop, rate limit; NULL: none */
 	/* After a stop, how long records still wait for a full sink, and with the final flush,
 	 * how long everything may take (--flush-timeout). */
 	int stop_wait_ms;
@@ -49,6 +51,10 @@ void worker_free(struct worker *w);
 
 /* One frame; its link type says how to decode it. */
 void worker_packet(struct worker *w, const struct frame *frame);
+
+/* Called before the frames of a burst: the burst is handled with the rules in force now (a
+ * reload while the input waited for packets applies to them). */
+void worker_begin_burst(struct worker *w);
 
 /* Called after each burst: lets the sink serve its delivery reports. */
 void worker_end_burst(struct worker *w);
@@ -67,9 +73,10 @@ const struct counters *worker_counters(const struct worker *w);
  * called on the path of a record the sink takes at once. */
 void worker_set_wait_hook(struct worker *w, void (*hook)(void *ctx), void *ctx);
 
-/* Every frame that gave at least one record (a UDP message, or the frame that completed a TCP
- * message or a fragmented datagram) is copied to tap once, after its records (NULL: none). The
- * tap must outlive the worker's use of it. */
+/* Every frame that gave at least one record handed to the sink (a UDP message, or the frame
+ * that completed a TCP message or a fragmented datagram; not a record the policy dropped or
+ * rate limited) is copied to tap once, after its records (NULL: none). The tap must outlive the
+ * worker's use of it. */
 void worker_set_tap(struct worker *w, struct frame_tap *tap);
 
 /* A stop was asked for (a signal, or the end of a capture): records already read keep waiting

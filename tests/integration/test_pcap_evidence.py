@@ -100,6 +100,16 @@ def test_the_written_file_holds_the_messages_of_the_records_and_no_other_frame(d
     assert [(s, ns // 1000) for s, ns, _, _ in written] == [(s, us) for s, us, _, _ in wanted]
 
 
+def test_records_the_policy_dropped_leave_their_frames_out(dnsprobe_bin, tmp_path):
+    (tmp_path / 'rules.txt').write_text('in-addr.arpa reverse\n')
+    records = replay(dnsprobe_bin, tmp_path, MIXED, '-w', 'evidence.pcap', '--classify',
+                     'rules.txt', '--drop-category', 'reverse')
+    # tshark: 48 messages for google.com, 34 reverse lookups, which the policy drops.
+    assert len(records) == 48
+    assert messages_of_tshark(tmp_path / 'evidence.pcap') == messages_of_records(records)
+    assert {name for _, name in messages_of_records(records)} == {'google.com'}
+
+
 @pytest.mark.parametrize('capture', REBUILT, ids=lambda p: p.name)
 def test_a_rebuilt_message_is_evidenced_by_the_frame_that_completed_it(dnsprobe_bin, tmp_path,
                                                                        capture):

@@ -162,6 +162,20 @@ def test_time_rotation_names_files_by_strftime_as_tcpdump(dnsprobe_bin, tmp_path
     assert got == expected
 
 
+def test_size_and_time_rotation_together_number_the_strftime_names(dnsprobe_bin, tmp_path):
+    env = dict(run_env(), TZ='UTC')
+    proc = run(dnsprobe_bin, 'replay', '-r', MANY, '-o', 'records.json', '-w', 'd-%H%M%S.pcap',
+               '-G', '3600', '-C', '20k', cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    # One period (the capture is shorter than an hour): its strftime name, then 1, 2...
+    (epoch,) = tshark_fields(MANY, 'frame.time_epoch', extra=['-c', '1'])[0]
+    base = time.strftime('d-%H%M%S.pcap', time.gmtime(int(float(epoch))))
+    names = {p.name for p in tmp_path.glob('d-*')}
+    assert len(names) > 3
+    assert names == {base} | {'%s%d' % (base, i) for i in range(1, len(names))}
+    assert all((tmp_path / n).stat().st_size <= 20 * 1024 for n in names)
+
+
 def test_each_file_has_one_link_type_and_another_link_type_starts_the_next(dnsprobe_bin,
                                                                            tmp_path):
     raw = PCAPS / 'tcpdump__LINKTYPE_RAW_ipv4.pcap'
@@ -220,11 +234,17 @@ def test_capture_with_several_workers_needs_worker_in_the_name(dnsprobe_bin, tmp
         assert list(tmp_path.iterdir()) == []
 
 
-def test_live_capture_writes_the_queries_it_recorded(dnsprobe_bin, tmp_path):
-    port = 53000 + os.getpid() % 2000
+@pytest.mark.parametrize('workers,names', [(1, ['live.pcap']),
+                                           (2, ['live-0.pcap', 'live-1.pcap'])])
+def test_live_capture_writes_the_queries_it_recorded(dnsprobe_bin, tmp_path, workers, names):
+    port = 53000 + os.getpid() % 2000 + workers
+    name = 'live.pcap' if workers == 1 else 'live-{worker}.pcap'
+    # With several workers -c is not used: a worker waiting on an idle queue holds its share of
+    # the count (all three queries are one flow, so one worker gets them).
+    stop = ['-c', '3'] if workers == 1 else ['--idle-exit', '3']
     probe = subprocess.Popen([str(dnsprobe_bin), 'capture', '-i', 'lo', '--dns-port', str(port),
-                              '-c', '3', '--duration', '60', '-w', 'live.pcap',
-                              '-o', 'records.json', 'udp', 'port', str(port)],
+                              '--workers', str(workers), *stop, '--duration', '60',
+                              '-w', name, '-o', 'records.json', 'udp', 'port', str(port)],
                              stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=run_env())
     line = probe.stderr.readline()
     if 'capturing on lo' not in line:
@@ -234,17 +254,18 @@ def test_live_capture_writes_the_queries_it_recorded(dnsprobe_bin, tmp_path):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for i in range(3):
             qid = 0x5000 + i
-            name = 'evidence%d.pcapout.test' % i
-            labels = b''.join(bytes([len(p)]) + p.encode() for p in name.split('.'))
+            qname = 'evidence%d.pcapout.test' % i
+            labels = b''.join(bytes([len(p)]) + p.encode() for p in qname.split('.'))
             s.sendto(struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0) + labels + b'\0' +
                      struct.pack('>HH', 1, 1), ('127.0.0.1', port))
-            sent.append((qid, name))
+            sent.append((qid, qname))
     probe.stderr.read()
     assert probe.wait(timeout=90) == 0
     records = [json.loads(l) for l in (tmp_path / 'records.json').read_text().splitlines()]
     assert messages_of_records(records) == sent
-    rows = tshark_fields(tmp_path / 'live.pcap', 'dns.id', 'dns.qry.name',
-                         extra=['-d', 'udp.port==%d,dns' % port])
+    assert sorted(p.name for p in tmp_path.glob('live*')) == names
+    rows = [row for n in names for row in tshark_fields(
+        tmp_path / n, 'dns.id', 'dns.qry.name', extra=['-d', 'udp.port==%d,dns' % port])]
     assert sorted((int(i, 16), n) for i, n in rows) == sent
 
 

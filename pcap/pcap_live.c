@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #include "capture_time.h"
 #include "frame_arena.h"
 
-/* How long a receive waits for packets before it returns to let the worker look around. */
+/* How long a worker waits for packets (live_idle) before it looks around; also the kernel's
+ * block timeout. */
 #define READ_TIMEOUT_MS 100
 #define MAX_FILTER_LEN	8192
 /* After an error, the ring is read until it stays empty this many naps: the kernel retires a
@@ -30,6 +32,7 @@ struct pcap_live {
 	int link_type;
 	bool nanoseconds;
 	int fanout_group;
+	int selectable_fd;     /* the packet socket, to wait on; -1 if libpcap has none */
 	struct pcap_stat last; /* libpcap's 32-bit counters at the last look */
 	struct {
 		uint64_t received, dropped, interface_dropped;
@@ -138,6 +141,20 @@ static int live_drain(void *state, struct frame *frames, unsigned max)
 	return 0;
 }
 
+/* After a burst that found nothing, with nothing of --count claimed: waits here (one read
+ * timeout at most) until the ring has packets, rather than in pcap_dispatch holding a share of
+ * --count that a busy worker needs (with two workers and every packet on one of them, --count
+ * was never reached). An error on the socket (the interface went away) ends the wait too, and
+ * the next receive reports it. */
+static void live_idle(void *state)
+{
+	struct pcap_live *live = state;
+	if (live->selectable_fd < 0)
+		return;
+	struct pollfd ring = {.fd = live->selectable_fd, .events = POLLIN};
+	poll(&ring, 1, READ_TIMEOUT_MS);
+}
+
 static void live_wake(void *state)
 {
 	pcap_breakloop(((struct pcap_live *)state)->handle);
@@ -150,6 +167,7 @@ static const struct capture_ops pcap_live_ops = {
     .drops = live_drops,
     .drain = live_drain,
     .wake = live_wake,
+    .idle = live_idle,
 };
 
 static int append(char *out, size_t size, size_t *len, const char *text)
@@ -351,6 +369,15 @@ static int configure(struct pcap_live *live, const struct pcap_live_options *o, 
 		return -1;
 	}
 	live->link_type = pcap_datalink(h);
+	live->selectable_fd = pcap_get_selectable_fd(h);
+	/* A receive never waits (the worker waits in live_idle, holding no share of --count):
+	 * with TPACKET_V3 a blocking receive on a quiet ring waits until a packet comes, however
+	 * long, since the kernel retires no empty block. */
+	char nonblock_error[PCAP_ERRBUF_SIZE];
+	if (live->selectable_fd >= 0 && pcap_setnonblock(h, 1, nonblock_error) != 0) {
+		snprintf(err, err_size, "cannot capture on %s: %s", o->interface, nonblock_error);
+		return -1;
+	}
 	if (set_filter(live, o, err, err_size) != 0)
 		return -1;
 	if (o->fanout && join_fanout(live, o, err, err_size) != 0)

@@ -69,7 +69,8 @@ struct capture_ops {
 	/* From another thread: makes a next_burst that waits for packets return now. */
 	void (*wake)(void *state);
 	/* After a burst without frames, with nothing claimed of --count: an input that polls
-	 * (DPDK) may nap here instead of spinning. */
+	 * (DPDK) may nap here instead of spinning; one that blocks (libpcap) waits here for
+	 * packets, so a quiet input does not hold a share of --count while it waits. */
 	void (*idle)(void *state);
 	/* From any thread: how far a replay has come. */
 	void (*progress)(void *state, struct capture_progress *out);

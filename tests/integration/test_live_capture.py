@@ -315,6 +315,31 @@ def test_two_workers_write_one_file_in_whole_lines(dnsprobe_bin, lab, tmp_path):
     assert (len(queries), len(answers)) == (sent, completed)
 
 
+def test_count_is_reached_when_every_packet_goes_to_one_of_two_workers(dnsprobe_bin, lab,
+                                                                        tmp_path):
+    # Every query from one source port: one flow, so one worker sees all of them while the other
+    # waits on a quiet ring. That quiet worker once sat in pcap_dispatch holding a share of
+    # --count, and the capture ran on until --duration with the count never reached.
+    out = tmp_path / 'records.json'
+    names = ['www.lab.test', 'a.lab.test', 'b.lab.test']
+    cap = Capture(capture_cmd(dnsprobe_bin, lab, out, '--workers', 2, '--count', 2 * len(names),
+                              '--duration', 60))
+    cap.wait_ready()
+    started = time.monotonic()
+    for name in names:
+        status = subprocess.run(['ip', 'netns', 'exec', lab.client_ns, 'dig', '+tries=1',
+                                 '+time=3', '-b', lab.client + '#53530', '@' + lab.server, name,
+                                 'A'], capture_output=True, text=True, timeout=30).stdout
+        assert 'status: ' in status
+    assert cap.wait() == 0, cap.describe()
+    assert time.monotonic() - started < 30, 'the capture ran until --duration: ' + cap.stderr
+    cap.check_clean()
+    queries, answers = by_type(read_records(out))
+    assert sorted(q['dns']['question']['name'] for q in queries) == sorted(names)
+    assert sorted(a['dns']['question']['name'] for a in answers) == sorted(names)
+    assert 'dnsprobe: %d packets' % (2 * len(names)) in cap.stderr
+
+
 def test_filter_expression_is_applied(dnsprobe_bin, lab, tmp_path):
     out = tmp_path / 'records.json'
     cap = Capture(capture_cmd(dnsprobe_bin, lab, out, '--filter', 'udp dst port 53'))

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "community_id.h"
 #include "dns_mnemonics.h"
+#include "flow_texts.h"
 
 #define NS_PER_SECOND 1000000000LL
 
@@ -45,8 +45,9 @@ struct record_json_state *record_json_state_new(const struct encoder_settings *s
 	const char *name = settings && settings->observer_name ? settings->observer_name : hostname;
 	set_observer(state, hostname, name);
 	state->domains = domain_parts_new();
-	if (!state->domains) {
-		free(state);
+	state->flows = flow_texts_new();
+	if (!state->domains || !state->flows) {
+		record_json_state_free(state);
 		return NULL;
 	}
 	return state;
@@ -57,6 +58,7 @@ void record_json_state_free(struct record_json_state *state)
 	if (!state)
 		return;
 	domain_parts_free(state->domains);
+	flow_texts_free(state->flows);
 	free(state);
 }
 
@@ -139,7 +141,8 @@ static char *put_address(char *p, const uint8_t addr[16])
  * --key-format community-id); bytes the DNS bytes of the exchange as far as this record knows
  * them (source.bytes, plus destination.bytes on a matched answer). vlan is the outermost tag,
  * inner.vlan the innermost when there are more; both numbers (docs/records.md says why). */
-static char *put_network(char *p, const struct dns_event *r, uint64_t bytes)
+static char *put_network(char *p, const struct dns_event *r, const struct flow_texts_entry *texts,
+			 uint64_t bytes)
 {
 	const struct packet_info *p_info = r->packet;
 	if (p_info->ip_protocol == 6)
@@ -150,7 +153,8 @@ static char *put_network(char *p, const struct dns_event *r, uint64_t bytes)
 		p = PUT(p, ",\"type\":\"ipv6\",\"protocol\":\"dns\",\"community_id\":\"");
 	else
 		p = PUT(p, ",\"type\":\"ipv4\",\"protocol\":\"dns\",\"community_id\":\"");
-	p += community_id_v1(r->key, COMMUNITY_ID_DEFAULT_SEED, p);
+	memcpy(p, texts->community_id, sizeof(texts->community_id));
+	p += sizeof(texts->community_id);
 	p = PUT(p, "\",\"bytes\":");
 	p = json_put_uint(p, bytes);
 	if (p_info->vlan_count > 0) {
@@ -431,12 +435,12 @@ static char *put_tunnel(char *p, const struct packet_info *packet)
 	return p;
 }
 
-static char *put_dnsprobe(char *p, const struct dns_event *r)
+static char *put_dnsprobe(char *p, const struct dns_event *r, const struct flow_texts_entry *texts)
 {
 	const struct dns_message *m = r->message;
 	p = PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
-	flow_key_hex(r->key, p);
-	p += FLOW_KEY_LEN * 2;
+	memcpy(p, texts->hex, sizeof(texts->hex));
+	p += sizeof(texts->hex);
 	if (r->sender_is_a)
 		p = PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
 	else
@@ -526,7 +530,8 @@ static char *put_roles(char *p, const struct json_writer *w, const struct addres
  * header. source.bytes is this message's DNS size; on a matched answer destination.bytes is the
  * query's. */
 static void write_head(struct json_writer *w, struct record_json_state *state,
-		       const struct dns_event *r, struct address_spans *a)
+		       const struct dns_event *r, const struct flow_texts_entry *texts,
+		       struct address_spans *a)
 {
 	char *p = json_reserve(w, RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	if (!p)
@@ -565,7 +570,7 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	}
 	*p++ = '}';
 	p = put_roles(p, w, a, r);
-	p = put_network(p, r, bytes);
+	p = put_network(p, r, texts, bytes);
 	p = put_dns_header(p, r->message);
 	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	json_commit(w, p);
@@ -591,7 +596,7 @@ static void write_related(struct json_writer *w, const struct dns_event *r,
 
 /* What follows the answers: dns.resolved_ip, the end of "dns", related and "dnsprobe". */
 static void write_tail(struct json_writer *w, const struct dns_event *r,
-		       const struct address_spans *a)
+		       const struct flow_texts_entry *texts, const struct address_spans *a)
 {
 	const struct dns_message *m = r->message;
 	if (m->answer_count > 0) {
@@ -604,7 +609,7 @@ static void write_tail(struct json_writer *w, const struct dns_event *r,
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;
-	p = put_dnsprobe(p, r);
+	p = put_dnsprobe(p, r, texts);
 	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
 	json_commit(w, p);
 }
@@ -614,12 +619,13 @@ void record_json_encode(struct json_writer *w, struct record_json_state *state,
 {
 	const struct dns_message *m = r->message;
 	struct address_spans spans = {0};
-	write_head(w, state, r, &spans);
+	const struct flow_texts_entry *texts = flow_texts_get(state->flows, r->key);
+	write_head(w, state, r, texts, &spans);
 	if (w->overflow)
 		return;
 	if (m->has_question)
 		write_question(w, state, m);
 	for (size_t i = 0; i < m->answer_count; i++)
 		write_answer(w, m, &m->answers[i], i == 0);
-	write_tail(w, r, &spans);
+	write_tail(w, r, texts, &spans);
 }

@@ -1,22 +1,37 @@
-/* Registered domain and public suffix through libpsl, cached per worker in a direct-mapped table
- * indexed by a keyed hash of the name (names come from the network: SipHash with a random key,
- * so no one can choose names that evict each other). */
+/* Registered domain and public suffix through libpsl, cached per worker as finished JSON text in
+ * a direct-mapped table indexed by a keyed hash of the name as it came (names come from the
+ * network: SipHash with a random key, so no one can choose names that evict each other). */
 #include "domain_parts.h"
 
 #include <libpsl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "dns_name.h"
 #include "siphash.h"
 
-#define CACHE_SLOTS	16384 /* 1.5 MiB per worker */
-#define CACHED_NAME_MAX 87
+#define CACHE_SLOTS	16384 /* of 256 bytes: 4 MiB per worker */
+#define CACHED_NAME_MAX 88
+#define CACHED_JSON_MAX 160
 
+/* Where the parts start in the lower-case name; absent parts are flagged. */
+struct domain_parts {
+	bool has_registered; /* the name is not itself a public suffix */
+	bool has_suffix;
+	uint16_t registered; /* offset of the registered domain */
+	uint16_t suffix;     /* offset of the public suffix */
+};
+
+/* A name's JSON text when it fits (json_len > 0, which most do), else its parts. */
 struct cached_name {
-	struct domain_parts parts;
 	uint8_t len; /* 0: empty */
+	uint8_t json_len;
+	struct domain_parts parts;
 	char name[CACHED_NAME_MAX];
+	char json[CACHED_JSON_MAX];
 };
 
 struct domain_parts_finder {
@@ -69,21 +84,66 @@ static void look_up(const psl_ctx_t *psl, const char *name, struct domain_parts 
 	}
 }
 
-void domain_parts_find(struct domain_parts_finder *f, const char *name, size_t len,
-		       struct domain_parts *out)
+static void lower_case(const char *name, size_t len, char lower[DNS_NAME_TEXT_MAX + 1])
 {
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	lower[len] = '\0';
+}
+
+/* Copies a string literal and returns the end. */
+#define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
+
+static char *put_parts(char *p, const char *lower, size_t len, const struct domain_parts *parts)
+{
+	if (parts->has_registered) {
+		const char *registered = lower + parts->registered;
+		p = PUT(p, ",\"registered_domain\":");
+		p = json_put_string(p, registered, len - parts->registered);
+		if (registered > lower + 1) {
+			p = PUT(p, ",\"subdomain\":");
+			p = json_put_string(p, lower, (size_t)parts->registered - 1);
+		}
+	}
+	if (parts->has_suffix) {
+		p = PUT(p, ",\"top_level_domain\":");
+		p = json_put_string(p, lower + parts->suffix, len - parts->suffix);
+	}
+	return p;
+}
+
+char *domain_parts_json(struct domain_parts_finder *f, const char *name, size_t len, char *out)
+{
+	char lower[DNS_NAME_TEXT_MAX + 1];
+	struct domain_parts parts;
+	if (len > DNS_NAME_TEXT_MAX)
+		return out;
 	if (len > CACHED_NAME_MAX) {
-		look_up(f->psl, name, out);
-		return;
+		lower_case(name, len, lower);
+		look_up(f->psl, lower, &parts);
+		return put_parts(out, lower, len, &parts);
 	}
 	struct cached_name *slot =
 	    &f->slots[siphash13(f->key, (const uint8_t *)name, len) & (CACHE_SLOTS - 1)];
 	if (slot->len == len && memcmp(slot->name, name, len) == 0) {
-		*out = slot->parts;
-		return;
+		if (slot->json_len > 0) {
+			memcpy(out, slot->json, slot->json_len);
+			return out + slot->json_len;
+		}
+		lower_case(name, len, lower);
+		return put_parts(out, lower, len, &slot->parts);
 	}
-	look_up(f->psl, name, out);
-	slot->parts = *out;
+	lower_case(name, len, lower);
+	look_up(f->psl, lower, &parts);
+	char *end = put_parts(out, lower, len, &parts);
+	size_t json_len = (size_t)(end - out);
 	slot->len = (uint8_t)len;
 	memcpy(slot->name, name, len);
+	slot->parts = parts;
+	slot->json_len = json_len <= CACHED_JSON_MAX ? (uint8_t)json_len : 0;
+	if (slot->json_len > 0)
+		memcpy(slot->json, out, json_len);
+	return end;
 }

@@ -283,32 +283,10 @@ static char *put_ecs_name(char *p, const char *text, size_t len)
 static char *put_domain_parts(char *p, struct domain_parts_finder *domains, const char *name,
 			      size_t len)
 {
-	char lower[DNS_NAME_TEXT_MAX + 1];
 	if (len == 0 || len > DNS_NAME_TEXT_MAX || memchr(name, '\\', len) ||
 	    (len == 1 && name[0] == '.'))
 		return p;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
-	lower[len] = '\0';
-	struct domain_parts parts;
-	domain_parts_find(domains, lower, len, &parts);
-	const char *registered = parts.has_registered ? lower + parts.registered : NULL;
-	const char *suffix = parts.has_suffix ? lower + parts.suffix : NULL;
-	if (registered) {
-		p = PUT(p, ",\"registered_domain\":");
-		p = json_put_string(p, registered, len - (size_t)(registered - lower));
-		if (registered > lower + 1) {
-			p = PUT(p, ",\"subdomain\":");
-			p = json_put_string(p, lower, (size_t)(registered - lower) - 1);
-		}
-	}
-	if (suffix) {
-		p = PUT(p, ",\"top_level_domain\":");
-		p = json_put_string(p, suffix, len - (size_t)(suffix - lower));
-	}
-	return p;
+	return domain_parts_json(domains, name, len, p);
 }
 
 static void write_question(struct json_writer *w, struct record_json_state *state,

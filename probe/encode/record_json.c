@@ -526,7 +526,8 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	p += state->observer_len;
 	p = PUT(p, ",\"source\":{\"ip\":");
 	a->source = (size_t)(p - w->buf);
-	p = put_address(p, r->packet->src_addr);
+	p = r->sender_is_a ? put_plain(p, texts->a, texts->a_len)
+			   : put_plain(p, texts->b, texts->b_len);
 	a->source_len = (size_t)(p - w->buf) - a->source;
 	p = PUT(p, ",\"port\":");
 	a->source_port = (size_t)(p - w->buf);
@@ -536,7 +537,8 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	p = json_put_uint(p, r->dns_len);
 	p = PUT(p, "},\"destination\":{\"ip\":");
 	a->destination = (size_t)(p - w->buf);
-	p = put_address(p, r->packet->dst_addr);
+	p = r->sender_is_a ? put_plain(p, texts->b, texts->b_len)
+			   : put_plain(p, texts->a, texts->a_len);
 	a->destination_len = (size_t)(p - w->buf) - a->destination;
 	p = PUT(p, ",\"port\":");
 	a->destination_port = (size_t)(p - w->buf);

@@ -103,7 +103,8 @@ static void equal_addresses_ordered_by_port(void **state)
 	assert_memory_equal(a, b, la);
 }
 
-/* The cached texts of a key: the ID as the published vector says, the hex as printf writes it. */
+/* The cached texts of a key: the ID as the published vector says, the hex as printf writes it,
+ * the addresses as inet_ntop does. */
 static void assert_texts(struct flow_texts *t, const struct flow_key *key, const char *id)
 {
 	const struct flow_texts_entry *e = flow_texts_get(t, key);
@@ -113,6 +114,16 @@ static void assert_texts(struct flow_texts *t, const struct flow_key *key, const
 	assert_memory_equal(e->hex, hex, FLOW_KEY_LEN * 2);
 	if (id)
 		assert_memory_equal(e->community_id, id, FLOW_TEXTS_COMMUNITY_ID_LEN);
+	for (int side = 0; side < 2; side++) {
+		const uint8_t *addr = key->bytes + (side ? 18 : 2);
+		char text[INET6_ADDRSTRLEN];
+		if (key->bytes[0] == 4)
+			inet_ntop(AF_INET, addr + 12, text, sizeof(text));
+		else
+			inet_ntop(AF_INET6, addr, text, sizeof(text));
+		assert_int_equal(side ? e->b_len : e->a_len, strlen(text));
+		assert_memory_equal(side ? e->b : e->a, text, strlen(text));
+	}
 }
 
 /* Many more flows than the cache holds, between lookups of the published vectors: every lookup,

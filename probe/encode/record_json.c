@@ -357,24 +357,36 @@ static bool answer_is_address(const struct dns_message *m, const struct dns_answ
 	       dns_arena_text(m, a->data_offset)[0] != '\\';
 }
 
-/* An array of the A and AAAA answer addresses, after prefix (",\"resolved_ip\":[" or a comma
- * when the array is open already). Returns whether any was written. */
-static bool write_addresses(struct json_writer *w, const struct dns_message *m, bool open)
+/* Where the A and AAAA answer addresses were written in the record (dns.resolved_ip), quoted and
+ * comma-separated, so that related.ip copies them. */
+struct resolved_span {
+	size_t at, len; /* len 0: no address */
+};
+
+/* ,"resolved_ip":[…] of the A and AAAA answer addresses, when there are any. The renderer wrote
+ * them in digits, hex, dots and colons, which need no escaping. */
+static void write_resolved(struct json_writer *w, const struct dns_message *m,
+			   struct resolved_span *span)
 {
 	for (size_t i = 0; i < m->answer_count; i++) {
 		const struct dns_answer *a = &m->answers[i];
 		if (!answer_is_address(m, a))
 			continue;
-		size_t room = JSON_STRING_MAX(a->data_len) + 32;
-		char *p = json_reserve(w, room);
+		char *p = json_reserve(w, (size_t)a->data_len + 32);
 		if (!p)
-			return open;
-		p = open ? PUT(p, ",") : PUT(p, ",\"resolved_ip\":[");
-		p = json_put_string(p, dns_arena_text(m, a->data_offset), a->data_len);
+			return;
+		if (span->len == 0) {
+			p = PUT(p, ",\"resolved_ip\":[");
+			span->at = (size_t)(p - w->buf);
+		} else {
+			*p++ = ',';
+		}
+		p = put_plain(p, dns_arena_text(m, a->data_offset), a->data_len);
 		json_commit(w, p);
-		open = true;
+		span->len = w->len - span->at;
 	}
-	return open;
+	if (span->len > 0)
+		json_raw(w, "]", 1);
 }
 
 static char *put_edns(char *p, const struct dns_message *m)
@@ -558,9 +570,9 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 
 /* The ECS related.ip: the two endpoints and every resolved address. */
 static void write_related(struct json_writer *w, const struct dns_event *r,
-			  const struct address_spans *a)
+			  const struct address_spans *a, const struct resolved_span *resolved)
 {
-	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + 32);
+	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + resolved->len + 32);
 	if (!p)
 		return;
 	p = PUT(p, ",\"related\":{\"ip\":[");
@@ -569,9 +581,12 @@ static void write_related(struct json_writer *w, const struct dns_event *r,
 		*p++ = ',';
 		p = copy_span(p, w, a->destination, a->destination_len);
 	}
+	if (resolved->len > 0) {
+		*p++ = ',';
+		p = copy_span(p, w, resolved->at, resolved->len);
+	}
+	p = PUT(p, "]}");
 	json_commit(w, p);
-	write_addresses(w, r->message, true);
-	json_raw(w, "]}", 2);
 }
 
 /* What follows the answers: dns.resolved_ip, the end of "dns", related and "dnsprobe". */
@@ -579,13 +594,13 @@ static void write_tail(struct json_writer *w, const struct dns_event *r,
 		       const struct flow_texts_entry *texts, const struct address_spans *a)
 {
 	const struct dns_message *m = r->message;
+	struct resolved_span resolved = {0};
 	if (m->answer_count > 0) {
 		json_raw(w, "]", 1);
-		if (write_addresses(w, m, false))
-			json_raw(w, "]", 1);
+		write_resolved(w, m, &resolved);
 	}
 	json_raw(w, "}", 1);
-	write_related(w, r, a);
+	write_related(w, r, a, &resolved);
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;

@@ -1,9 +1,11 @@
 /* Registered domain and public suffix through libpsl, cached per worker as finished JSON text in
  * a two-way set-associative table indexed by a keyed hash of the name as it came (names come from
  * the network: SipHash with a random key, so no one can choose names that evict each other). A
- * miss replaces the way of its set used less recently; two ways instead of one halve the misses
- * of the benchmark's 20 000 Zipf-drawn names, each of which costs libpsl several thousand
- * instructions. */
+ * miss replaces the way of its set used less recently. An entry keeps the name's 64-bit hash and
+ * length instead of the name: 128 bytes, so 4 MiB hold 32 768 names (the benchmark draws from
+ * 20 000), each of which costs libpsl several thousand instructions to look up again. Two names
+ * of one set share the hash's 14 set bits, so they pass for each other once in 2^50 lookups at
+ * worst; without the key no one can choose such names, as for the match table (docs/records.md). */
 #include "domain_parts.h"
 
 #include <libpsl.h>
@@ -16,9 +18,8 @@
 #include "dns_name.h"
 #include "siphash.h"
 
-#define CACHE_SETS	8192 /* of two 256-byte ways: 4 MiB per worker */
-#define CACHED_NAME_MAX 88
-#define CACHED_JSON_MAX 160
+#define CACHE_SETS	16384 /* of two 128-byte ways: 4 MiB per worker */
+#define CACHED_JSON_MAX 110
 
 /* Where the parts start in the lower-case name; absent parts are flagged. */
 struct domain_parts {
@@ -30,12 +31,14 @@ struct domain_parts {
 
 /* A name's JSON text when it fits (json_len > 0, which most do), else its parts. */
 struct cached_name {
-	uint8_t len; /* 0: empty */
+	uint64_t hash;
+	uint16_t len; /* 0: empty */
 	uint8_t json_len;
 	struct domain_parts parts;
-	char name[CACHED_NAME_MAX];
 	char json[CACHED_JSON_MAX];
 };
+
+_Static_assert(sizeof(struct cached_name) == 128, "two ways of a set in two cache lines");
 
 struct domain_parts_finder {
 	psl_ctx_t *psl;
@@ -124,16 +127,12 @@ char *domain_parts_json(struct domain_parts_finder *f, const char *name, size_t 
 	struct domain_parts parts;
 	if (len > DNS_NAME_TEXT_MAX)
 		return out;
-	if (len > CACHED_NAME_MAX) {
-		lower_case(name, len, lower);
-		look_up(f->psl, lower, &parts);
-		return put_parts(out, lower, len, &parts);
-	}
-	size_t set = siphash13(f->key, (const uint8_t *)name, len) & (CACHE_SETS - 1);
+	uint64_t hash = siphash13(f->key, (const uint8_t *)name, len);
+	size_t set = hash & (CACHE_SETS - 1);
 	struct cached_name *slot = NULL;
 	for (uint8_t way = 0; way < 2; way++) {
 		struct cached_name *c = &f->slots[set][way];
-		if (c->len == len && memcmp(c->name, name, len) == 0) {
+		if (c->hash == hash && c->len == len) {
 			slot = c;
 			f->recent[set] = way;
 			break;
@@ -153,8 +152,8 @@ char *domain_parts_json(struct domain_parts_finder *f, const char *name, size_t 
 	size_t json_len = (size_t)(end - out);
 	f->recent[set] ^= 1;
 	slot = &f->slots[set][f->recent[set]];
-	slot->len = (uint8_t)len;
-	memcpy(slot->name, name, len);
+	slot->hash = hash;
+	slot->len = (uint16_t)len;
 	slot->parts = parts;
 	slot->json_len = json_len <= CACHED_JSON_MAX ? (uint8_t)json_len : 0;
 	if (slot->json_len > 0)

@@ -33,7 +33,7 @@ static const char *const default_settings[][2] = {
     {"compression.type", "lz4"},
     {"linger.ms", "20"},
     {"queue.buffering.max.messages", "100000"},
-    {"queue.buffering.max.kbytes", "65536"},
+    {"queue.buffering.max.kbytes", "24576"},
     {"statistics.interval.ms", "1000"},
 };
 

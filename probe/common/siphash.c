@@ -1,16 +1,21 @@
 /* SipHash-1-3, written from the paper (section 2): little-endian words, c = 1, d = 3. */
 #include "siphash.h"
 
+#include <string.h>
+
 static uint64_t rotl(uint64_t x, unsigned b)
 {
 	return (x << b) | (x >> (64 - b));
 }
 
+/* A little-endian word: one load (the compiler does not merge a loop of byte loads into one). */
 static uint64_t load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -52,9 +57,9 @@ uint64_t siphash13(const uint8_t key[SIPHASH_KEY_LEN], const uint8_t *data, size
 	for (size_t i = 0; i < whole; i += 8)
 		sip_compress(&s, load_le64(data + i));
 	/* The last block: the remaining bytes, and the length modulo 256 in the top byte. */
-	uint64_t last = (uint64_t)(len & 0xff) << 56;
-	for (size_t i = 0; i < len % 8; i++)
-		last |= (uint64_t)data[whole + i] << (8 * i);
+	uint8_t tail[8] = {0};
+	memcpy(tail, data + whole, len % 8);
+	uint64_t last = load_le64(tail) | (uint64_t)(len & 0xff) << 56;
 	sip_compress(&s, last);
 	s.v2 ^= 0xff;
 	sip_round(&s);

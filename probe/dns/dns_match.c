@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "ascii_lower.h"
 #include "dns_mnemonics.h"
 #include "siphash.h"
 
@@ -136,10 +137,10 @@ static uint64_t exchange_hash(const struct dns_matcher *m, const struct flow_key
 		buf[len++] = (uint8_t)message->qtype;
 		buf[len++] = (uint8_t)(message->qclass >> 8);
 		buf[len++] = (uint8_t)message->qclass;
-		for (size_t i = 0; i < message->qname_len && i < DNS_NAME_TEXT_MAX; i++) {
-			uint8_t c = (uint8_t)message->qname[i];
-			buf[len++] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-		}
+		size_t name_len =
+		    message->qname_len < DNS_NAME_TEXT_MAX ? message->qname_len : DNS_NAME_TEXT_MAX;
+		ascii_lower(buf + len, (const uint8_t *)message->qname, name_len);
+		len += name_len;
 	}
 	return siphash13(m->key, buf, len);
 }

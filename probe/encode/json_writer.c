@@ -133,25 +133,37 @@ const char json_two_digits[201] = "000102030405060708091011121314151617181920212
 				  "62636465666768697071727374757677787980818283848586878889909192"
 				  "93949596979899";
 
+/* Decimal digits of a value of 100 or more. */
+static size_t digit_count(uint64_t value)
+{
+	if (value < 1000)
+		return 3;
+	if (value < 100000)
+		return value < 10000 ? 4 : 5;
+	if (value < 10000000)
+		return value < 1000000 ? 6 : 7;
+	size_t n = 8;
+	for (value /= 100000000; value > 0; value /= 10)
+		n++;
+	return n;
+}
+
 char *json_put_uint_wide(char *out, uint64_t value)
 {
-	/* Written right-aligned in the first half, then copied as a whole JSON_UINT_MAX bytes (the
-	 * room the caller has), which is quicker than a copy of variable size. */
-	char digits[2 * JSON_UINT_MAX];
-	size_t n = JSON_UINT_MAX;
+	if (value < 100)
+		return json_put_uint(out, value);
+	/* Counted first, then written from the end, two digits at a time, in place. */
+	char *end = out + digit_count(value), *p = end;
 	while (value >= 100) {
-		n -= 2;
-		memcpy(digits + n, json_two_digits + (value % 100) * 2, 2);
+		p -= 2;
+		memcpy(p, json_two_digits + (value % 100) * 2, 2);
 		value /= 100;
 	}
-	if (value >= 10) {
-		n -= 2;
-		memcpy(digits + n, json_two_digits + value * 2, 2);
-	} else {
-		digits[--n] = (char)('0' + value);
-	}
-	memcpy(out, digits + n, JSON_UINT_MAX);
-	return out + JSON_UINT_MAX - n;
+	if (value >= 10)
+		memcpy(p - 2, json_two_digits + value * 2, 2);
+	else
+		p[-1] = (char)('0' + value);
+	return end;
 }
 
 void json_uint(struct json_writer *w, uint64_t value)

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "community_id.h"
 #include "dns_mnemonics.h"
+#include "flow_texts.h"
 
 #define NS_PER_SECOND 1000000000LL
 
@@ -45,8 +45,9 @@ struct record_json_state *record_json_state_new(const struct encoder_settings *s
 	const char *name = settings && settings->observer_name ? settings->observer_name : hostname;
 	set_observer(state, hostname, name);
 	state->domains = domain_parts_new();
-	if (!state->domains) {
-		free(state);
+	state->flows = flow_texts_new();
+	if (!state->domains || !state->flows) {
+		record_json_state_free(state);
 		return NULL;
 	}
 	return state;
@@ -57,6 +58,7 @@ void record_json_state_free(struct record_json_state *state)
 	if (!state)
 		return;
 	domain_parts_free(state->domains);
+	flow_texts_free(state->flows);
 	free(state);
 }
 
@@ -140,7 +142,8 @@ static char *put_address(char *p, const uint8_t addr[16])
  * --key-format community-id); bytes the DNS bytes of the exchange as far as this record knows
  * them (source.bytes, plus destination.bytes on a matched answer). vlan is the outermost tag,
  * inner.vlan the innermost when there are more; both numbers (docs/records.md says why). */
-static char *put_network(char *p, const struct dns_event *r, uint64_t bytes)
+static char *put_network(char *p, const struct dns_event *r, const struct flow_texts_entry *texts,
+			 uint64_t bytes)
 {
 	const struct packet_info *p_info = r->packet;
 	if (p_info->ip_protocol == 6)
@@ -151,7 +154,8 @@ static char *put_network(char *p, const struct dns_event *r, uint64_t bytes)
 		p = PUT(p, ",\"type\":\"ipv6\",\"protocol\":\"dns\",\"community_id\":\"");
 	else
 		p = PUT(p, ",\"type\":\"ipv4\",\"protocol\":\"dns\",\"community_id\":\"");
-	p += community_id_v1(r->key, COMMUNITY_ID_DEFAULT_SEED, p);
+	memcpy(p, texts->community_id, sizeof(texts->community_id));
+	p += sizeof(texts->community_id);
 	p = PUT(p, "\",\"bytes\":");
 	p = json_put_uint(p, bytes);
 	if (p_info->vlan_count > 0) {
@@ -280,32 +284,10 @@ static char *put_ecs_name(char *p, const char *text, size_t len)
 static char *put_domain_parts(char *p, struct domain_parts_finder *domains, const char *name,
 			      size_t len)
 {
-	char lower[DNS_NAME_TEXT_MAX + 1];
 	if (len == 0 || len > DNS_NAME_TEXT_MAX || memchr(name, '\\', len) ||
 	    (len == 1 && name[0] == '.'))
 		return p;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
-	lower[len] = '\0';
-	struct domain_parts parts;
-	domain_parts_find(domains, lower, len, &parts);
-	const char *registered = parts.has_registered ? lower + parts.registered : NULL;
-	const char *suffix = parts.has_suffix ? lower + parts.suffix : NULL;
-	if (registered) {
-		p = PUT(p, ",\"registered_domain\":");
-		p = json_put_string(p, registered, len - (size_t)(registered - lower));
-		if (registered > lower + 1) {
-			p = PUT(p, ",\"subdomain\":");
-			p = json_put_string(p, lower, (size_t)(registered - lower) - 1);
-		}
-	}
-	if (suffix) {
-		p = PUT(p, ",\"top_level_domain\":");
-		p = json_put_string(p, suffix, len - (size_t)(suffix - lower));
-	}
-	return p;
+	return domain_parts_json(domains, name, len, p);
 }
 
 static void write_question(struct json_writer *w, struct record_json_state *state,
@@ -376,24 +358,36 @@ static bool answer_is_address(const struct dns_message *m, const struct dns_answ
 	       dns_arena_text(m, a->data_offset)[0] != '\\';
 }
 
-/* An array of the A and AAAA answer addresses, after prefix (",\"resolved_ip\":[" or a comma
- * when the array is open already). Returns whether any was written. */
-static bool write_addresses(struct json_writer *w, const struct dns_message *m, bool open)
+/* Where the A and AAAA answer addresses were written in the record (dns.resolved_ip), quoted and
+ * comma-separated, so that related.ip copies them. */
+struct resolved_span {
+	size_t at, len; /* len 0: no address */
+};
+
+/* ,"resolved_ip":[…] of the A and AAAA answer addresses, when there are any. The renderer wrote
+ * them in digits, hex, dots and colons, which need no escaping. */
+static void write_resolved(struct json_writer *w, const struct dns_message *m,
+			   struct resolved_span *span)
 {
 	for (size_t i = 0; i < m->answer_count; i++) {
 		const struct dns_answer *a = &m->answers[i];
 		if (!answer_is_address(m, a))
 			continue;
-		size_t room = JSON_STRING_MAX(a->data_len) + 32;
-		char *p = json_reserve(w, room);
+		char *p = json_reserve(w, (size_t)a->data_len + 32);
 		if (!p)
-			return open;
-		p = open ? PUT(p, ",") : PUT(p, ",\"resolved_ip\":[");
-		p = json_put_string(p, dns_arena_text(m, a->data_offset), a->data_len);
+			return;
+		if (span->len == 0) {
+			p = PUT(p, ",\"resolved_ip\":[");
+			span->at = (size_t)(p - w->buf);
+		} else {
+			*p++ = ',';
+		}
+		p = put_plain(p, dns_arena_text(m, a->data_offset), a->data_len);
 		json_commit(w, p);
-		open = true;
+		span->len = w->len - span->at;
 	}
-	return open;
+	if (span->len > 0)
+		json_raw(w, "]", 1);
 }
 
 static char *put_edns(char *p, const struct dns_message *m)
@@ -446,12 +440,12 @@ static size_t rule_text(const uint8_t *wire, size_t len, char out[RULE_TEXT_MAX]
 	return n;
 }
 
-static char *put_dnsprobe(char *p, const struct dns_event *r)
+static char *put_dnsprobe(char *p, const struct dns_event *r, const struct flow_texts_entry *texts)
 {
 	const struct dns_message *m = r->message;
 	p = PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
-	flow_key_hex(r->key, p);
-	p += FLOW_KEY_LEN * 2;
+	memcpy(p, texts->hex, sizeof(texts->hex));
+	p += sizeof(texts->hex);
 	if (r->sender_is_a)
 		p = PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
 	else
@@ -548,7 +542,8 @@ static char *put_roles(char *p, const struct json_writer *w, const struct addres
  * header. source.bytes is this message's DNS size; on a matched answer destination.bytes is the
  * query's. */
 static void write_head(struct json_writer *w, struct record_json_state *state,
-		       const struct dns_event *r, struct address_spans *a)
+		       const struct dns_event *r, const struct flow_texts_entry *texts,
+		       struct address_spans *a)
 {
 	char *p = json_reserve(w, RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	if (!p)
@@ -565,7 +560,8 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	p += state->observer_len;
 	p = PUT(p, ",\"source\":{\"ip\":");
 	a->source = (size_t)(p - w->buf);
-	p = put_address(p, r->packet->src_addr);
+	p = r->sender_is_a ? put_plain(p, texts->a, texts->a_len)
+			   : put_plain(p, texts->b, texts->b_len);
 	a->source_len = (size_t)(p - w->buf) - a->source;
 	p = PUT(p, ",\"port\":");
 	a->source_port = (size_t)(p - w->buf);
@@ -575,7 +571,8 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	p = json_put_uint(p, r->dns_len);
 	p = PUT(p, "},\"destination\":{\"ip\":");
 	a->destination = (size_t)(p - w->buf);
-	p = put_address(p, r->packet->dst_addr);
+	p = r->sender_is_a ? put_plain(p, texts->b, texts->b_len)
+			   : put_plain(p, texts->a, texts->a_len);
 	a->destination_len = (size_t)(p - w->buf) - a->destination;
 	p = PUT(p, ",\"port\":");
 	a->destination_port = (size_t)(p - w->buf);
@@ -587,7 +584,7 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 	}
 	*p++ = '}';
 	p = put_roles(p, w, a, r);
-	p = put_network(p, r, bytes);
+	p = put_network(p, r, texts, bytes);
 	p = put_dns_header(p, r->message);
 	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX + RECORD_OBSERVER_JSON_MAX);
 	json_commit(w, p);
@@ -595,9 +592,9 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 
 /* The ECS related.ip: the two endpoints and every resolved address. */
 static void write_related(struct json_writer *w, const struct dns_event *r,
-			  const struct address_spans *a)
+			  const struct address_spans *a, const struct resolved_span *resolved)
 {
-	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + 32);
+	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + resolved->len + 32);
 	if (!p)
 		return;
 	p = PUT(p, ",\"related\":{\"ip\":[");
@@ -606,27 +603,30 @@ static void write_related(struct json_writer *w, const struct dns_event *r,
 		*p++ = ',';
 		p = copy_span(p, w, a->destination, a->destination_len);
 	}
+	if (resolved->len > 0) {
+		*p++ = ',';
+		p = copy_span(p, w, resolved->at, resolved->len);
+	}
+	p = PUT(p, "]}");
 	json_commit(w, p);
-	write_addresses(w, r->message, true);
-	json_raw(w, "]}", 2);
 }
 
 /* What follows the answers: dns.resolved_ip, the end of "dns", related and "dnsprobe". */
 static void write_tail(struct json_writer *w, const struct dns_event *r,
-		       const struct address_spans *a)
+		       const struct flow_texts_entry *texts, const struct address_spans *a)
 {
 	const struct dns_message *m = r->message;
+	struct resolved_span resolved = {0};
 	if (m->answer_count > 0) {
 		json_raw(w, "]", 1);
-		if (write_addresses(w, m, false))
-			json_raw(w, "]", 1);
+		write_resolved(w, m, &resolved);
 	}
 	json_raw(w, "}", 1);
-	write_related(w, r, a);
+	write_related(w, r, a, &resolved);
 	char *p = json_reserve(w, RECORD_FIXED_MAX);
 	if (!p)
 		return;
-	p = put_dnsprobe(p, r);
+	p = put_dnsprobe(p, r, texts);
 	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
 	json_commit(w, p);
 }
@@ -636,12 +636,13 @@ void record_json_encode(struct json_writer *w, struct record_json_state *state,
 {
 	const struct dns_message *m = r->message;
 	struct address_spans spans = {0};
-	write_head(w, state, r, &spans);
+	const struct flow_texts_entry *texts = flow_texts_get(state->flows, r->key);
+	write_head(w, state, r, texts, &spans);
 	if (w->overflow)
 		return;
 	if (m->has_question)
 		write_question(w, state, m);
 	for (size_t i = 0; i < m->answer_count; i++)
 		write_answer(w, m, &m->answers[i], i == 0);
-	write_tail(w, r, &spans);
+	write_tail(w, r, texts, &spans);
 }

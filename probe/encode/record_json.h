@@ -13,6 +13,7 @@
 #include "domain_parts.h"
 #include "encoder.h"
 #include "flow_key.h"
+#include "flow_texts.h"
 #include "json_writer.h"
 
 /* Remembers the formatted date of the last second seen, so most records format no date. */
@@ -38,6 +39,7 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 struct record_json_state {
 	struct timestamp_cache timestamps;
 	struct domain_parts_finder *domains; /* the Public Suffix List */
+	struct flow_texts *flows;	     /* Community IDs and flow-key hex */
 	char observer[RECORD_OBSERVER_JSON_MAX];
 	size_t observer_len;
 };

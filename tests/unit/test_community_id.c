@@ -1,16 +1,20 @@
 /* Unit tests of Community ID v1 against the published vectors of the specification
- * (corelight/community-id-spec, baseline/baseline_deflt.json and baseline_seed1.json). */
+ * (corelight/community-id-spec, baseline/baseline_deflt.json and baseline_seed1.json), and of the
+ * per-worker cache of a flow's Community ID and hex (encode/flow_texts). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "community_id.h"
 #include "flow_key.h"
+#include "flow_texts.h"
 
 struct vector {
 	uint8_t protocol;
@@ -54,17 +58,22 @@ static uint8_t parse_address(const char *text, uint8_t out[16])
 	return 4;
 }
 
+static void vector_key(const struct vector *v, struct flow_key *key)
+{
+	struct packet_info p = {
+	    .ip_protocol = v->protocol, .src_port = v->sport, .dst_port = v->dport};
+	p.ip_version = parse_address(v->saddr, p.src_addr);
+	parse_address(v->daddr, p.dst_addr);
+	flow_key_build(&p, key);
+}
+
 static void matches_published_vectors(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		const struct vector *v = &vectors[i];
-		struct packet_info p = {
-		    .ip_protocol = v->protocol, .src_port = v->sport, .dst_port = v->dport};
-		p.ip_version = parse_address(v->saddr, p.src_addr);
-		parse_address(v->daddr, p.dst_addr);
 		struct flow_key key;
-		flow_key_build(&p, &key);
+		vector_key(v, &key);
 		char id[COMMUNITY_ID_TEXT_SIZE];
 		size_t len = community_id_v1(&key, v->seed, id);
 		assert_int_equal(len, strlen(v->expected));
@@ -94,11 +103,67 @@ static void equal_addresses_ordered_by_port(void **state)
 	assert_memory_equal(a, b, la);
 }
 
+/* The cached texts of a key: the ID as the published vector says, the hex as printf writes it,
+ * the addresses as inet_ntop does. */
+static void assert_texts(struct flow_texts *t, const struct flow_key *key, const char *id)
+{
+	const struct flow_texts_entry *e = flow_texts_get(t, key);
+	char hex[FLOW_KEY_LEN * 2 + 1];
+	for (size_t i = 0; i < FLOW_KEY_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key->bytes[i]);
+	assert_memory_equal(e->hex, hex, FLOW_KEY_LEN * 2);
+	if (id)
+		assert_memory_equal(e->community_id, id, FLOW_TEXTS_COMMUNITY_ID_LEN);
+	for (int side = 0; side < 2; side++) {
+		const uint8_t *addr = key->bytes + (side ? 18 : 2);
+		char text[INET6_ADDRSTRLEN];
+		if (key->bytes[0] == 4)
+			inet_ntop(AF_INET, addr + 12, text, sizeof(text));
+		else
+			inet_ntop(AF_INET6, addr, text, sizeof(text));
+		assert_int_equal(side ? e->b_len : e->a_len, strlen(text));
+		assert_memory_equal(side ? e->b : e->a, text, strlen(text));
+	}
+}
+
+/* Many more flows than the cache holds, between lookups of the published vectors: every lookup,
+ * hit or miss after an eviction, gives the key's own texts. */
+static void cached_texts_stay_right_through_evictions(void **state)
+{
+	(void)state;
+	struct flow_texts *t = flow_texts_new();
+	assert_non_null(t);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+			if (vectors[i].seed != COMMUNITY_ID_DEFAULT_SEED)
+				continue;
+			struct flow_key key;
+			vector_key(&vectors[i], &key);
+			assert_texts(t, &key, vectors[i].expected);
+			assert_texts(t, &key, vectors[i].expected);
+		}
+		for (uint32_t n = 0; n < 20000; n++) {
+			struct packet_info p = {.ip_version = 4,
+						.ip_protocol = 17,
+						.src_port = 53,
+						.dst_port = (uint16_t)(1024 + n % 60000)};
+			parse_address("192.0.2.53", p.src_addr);
+			parse_address("198.51.100.1", p.dst_addr);
+			p.dst_addr[15] = (uint8_t)(n >> 8);
+			struct flow_key key;
+			flow_key_build(&p, &key);
+			assert_texts(t, &key, NULL);
+		}
+	}
+	flow_texts_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(matches_published_vectors),
 	    cmocka_unit_test(equal_addresses_ordered_by_port),
+	    cmocka_unit_test(cached_texts_stay_right_through_evictions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

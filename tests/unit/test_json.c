@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,25 @@ static void numbers_and_overflow(void **state)
 	json_uint(&w, 12345);
 	assert_true(w.overflow);
 	assert_int_equal(w.len, 22);
+}
+
+/* Every digit count, at both ends, as printf writes them. */
+static void numbers_of_every_width(void **state)
+{
+	(void)state;
+	uint64_t power = 1;
+	for (int digits = 1; digits <= 20; digits++) {
+		uint64_t values[] = {power, power + 7, digits < 20 ? power * 10 - 1 : UINT64_MAX};
+		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+			char want[32], got[JSON_UINT_MAX + 1];
+			snprintf(want, sizeof(want), "%" PRIu64, values[i]);
+			char *end = json_put_uint(got, values[i]);
+			*end = '\0';
+			assert_string_equal(got, want);
+		}
+		if (digits < 20)
+			power *= 10;
+	}
 }
 
 static void timestamps(void **state)
@@ -161,9 +181,8 @@ static void record_layout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(strings_are_escaped),
-	    cmocka_unit_test(numbers_and_overflow),
-	    cmocka_unit_test(timestamps),
+	    cmocka_unit_test(strings_are_escaped),    cmocka_unit_test(numbers_and_overflow),
+	    cmocka_unit_test(numbers_of_every_width), cmocka_unit_test(timestamps),
 	    cmocka_unit_test(record_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -401,7 +401,10 @@ def fallback_capture(binary, lab, eal_args, tmp_path):
     cap.check_clean()
     queries, answers = by_type(read_records(out))
     assert (len(queries), len(answers)) == (1, 1)
-    warnings = [line for line in cap.lines if 'warning' in line]
+    # A packet past --count (a stray one on a loaded machine) is left in the ring and rightly
+    # reported as never read; the warning this test is about is the fallback.
+    warnings = [line for line in cap.lines
+                if 'warning' in line and 'passed the filter but were never read' not in line]
     assert len(warnings) == 1, cap.describe()
     assert warnings[0].endswith('capturing on %s through libpcap instead' % lab.server_if)
     assert any(line.startswith('dnsprobe: capturing on %s through libpcap' % lab.server_if)

@@ -74,11 +74,12 @@ class Lab:
         counts = dict(DNSPERF_COUNT.findall(out))
         return int(counts['sent']), int(counts['completed']), int(counts['lost'])
 
-    def dig(self, name):
-        """One query, no retry; returns dig's status line."""
+    def dig(self, name, source_port=None):
+        """One query, no retry (from source_port if given); returns dig's status line."""
+        source = ['-b', '%s#%d' % (self.client, source_port)] if source_port else []
         return subprocess.run(['ip', 'netns', 'exec', self.client_ns, 'dig', '+tries=1',
-                               '+time=3', '@' + self.server, name, 'A'], capture_output=True,
-                              text=True, timeout=30).stdout
+                               '+time=3'] + source + ['@' + self.server, name, 'A'],
+                              capture_output=True, text=True, timeout=30).stdout
 
 
 class Capture:
@@ -260,6 +261,13 @@ def test_interface_deleted_under_load_loses_nothing_uncounted(dnsprobe_bin, lab,
     assert len(read_records(out)) == s['packets'] and s['balanced'], s
 
 
+def assert_one_query_and_answer_each(out, names, cap):
+    queries, answers = by_type(read_records(out))
+    assert sorted(q['dns']['question']['name'] for q in queries) == sorted(names)
+    assert sorted(a['dns']['question']['name'] for a in answers) == sorted(names)
+    assert 'dnsprobe: %d packets' % (2 * len(names)) in cap.stderr
+
+
 def test_dig_queries_and_count_stops_the_capture(dnsprobe_bin, lab, tmp_path):
     out = tmp_path / 'records.json'
     names = ['www.lab.test', 'a.lab.test', 'b.lab.test']
@@ -270,10 +278,7 @@ def test_dig_queries_and_count_stops_the_capture(dnsprobe_bin, lab, tmp_path):
         assert 'status: ' in lab.dig(name)
     assert cap.wait() == 0, cap.describe()
     cap.check_clean()
-    queries, answers = by_type(read_records(out))
-    assert sorted(q['dns']['question']['name'] for q in queries) == sorted(names)
-    assert sorted(a['dns']['question']['name'] for a in answers) == sorted(names)
-    assert 'dnsprobe: %d packets' % (2 * len(names)) in cap.stderr
+    assert_one_query_and_answer_each(out, names, cap)
 
 
 def test_two_workers_keep_both_directions_of_every_flow_on_one_worker(dnsprobe_bin, lab,
@@ -327,17 +332,11 @@ def test_count_is_reached_when_every_packet_goes_to_one_of_two_workers(dnsprobe_
     cap.wait_ready()
     started = time.monotonic()
     for name in names:
-        status = subprocess.run(['ip', 'netns', 'exec', lab.client_ns, 'dig', '+tries=1',
-                                 '+time=3', '-b', lab.client + '#53530', '@' + lab.server, name,
-                                 'A'], capture_output=True, text=True, timeout=30).stdout
-        assert 'status: ' in status
+        assert 'status: ' in lab.dig(name, source_port=53530)
     assert cap.wait() == 0, cap.describe()
     assert time.monotonic() - started < 30, 'the capture ran until --duration: ' + cap.stderr
     cap.check_clean()
-    queries, answers = by_type(read_records(out))
-    assert sorted(q['dns']['question']['name'] for q in queries) == sorted(names)
-    assert sorted(a['dns']['question']['name'] for a in answers) == sorted(names)
-    assert 'dnsprobe: %d packets' % (2 * len(names)) in cap.stderr
+    assert_one_query_and_answer_each(out, names, cap)
 
 
 def test_filter_expression_is_applied(dnsprobe_bin, lab, tmp_path):

@@ -3,8 +3,10 @@
 #ifndef DNSPROBE_FUZZ_CHECK_H
 #define DNSPROBE_FUZZ_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define FUZZ_CHECK(cond)                                                                           \
 	do {                                                                                       \
@@ -13,5 +15,15 @@
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
+
+/* An exact-size copy of a fuzz input (free it after use), so that AddressSanitizer sees any read
+ * past its end. */
+static inline uint8_t *fuzz_exact_copy(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	FUZZ_CHECK(copy);
+	memcpy(copy, data, size);
+	return copy;
+}
 
 #endif

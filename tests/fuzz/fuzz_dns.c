@@ -47,10 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!parser)
 		set_up();
-	/* An exact-size copy, so AddressSanitizer sees any read past the message. */
-	uint8_t *msg = malloc(size ? size : 1);
-	FUZZ_CHECK(msg);
-	memcpy(msg, data, size);
+	uint8_t *msg = fuzz_exact_copy(data, size);
 
 	bool parsed = dns_parse(parser, msg, size, false, message);
 	FUZZ_CHECK(parsed == (size >= DNS_HEADER_LEN));

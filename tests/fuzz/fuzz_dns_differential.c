@@ -45,10 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		set_up(&direct, false);
 		set_up(&ldns, true);
 	}
-	/* An exact-size copy, so AddressSanitizer sees any read past the message. */
-	uint8_t *msg = malloc(size ? size : 1);
-	FUZZ_CHECK(msg);
-	memcpy(msg, data, size);
+	uint8_t *msg = fuzz_exact_copy(data, size);
 
 	bool parsed = parse_and_encode(&direct, msg, size);
 	FUZZ_CHECK(parsed == parse_and_encode(&ldns, msg, size));

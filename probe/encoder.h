@@ -56,6 +56,9 @@ struct encoder_settings {
 struct value_encoder {
 	const char *name; /* --format NAME */
 	bool binary;	  /* false: text, one record per line in files */
+	/* Files of binary values are Frame Streams of this content type; NULL: binary values go
+	 * only to Kafka. */
+	const char *frame_stream_type;
 	/* Per-worker state; NULL when the encoder keeps none. Returns NULL when out of memory. */
 	void *(*state_new)(const struct encoder_settings *settings);
 	void (*state_free)(void *state); /* NULL when state_new is NULL */

@@ -43,7 +43,7 @@ int reassembly_options_handle(struct worker_config *config, int c, const char *a
 	case REASSEMBLY_OPT_FRAGMENT_DATAGRAMS:
 		if (!cli_parse_uint(arg, 1, 1000000, &v))
 			return bad("fragment-datagrams", arg, "a count from 1 to 1000000");
-		config->fragments.max_datagrams = (uint32_t)v;
+		config->fragments.max_flows = (uint32_t)v;
 		return 1;
 	case REASSEMBLY_OPT_FRAGMENT_MEMORY:
 		if (!cli_parse_uint(arg, 1, 65536, &v))
@@ -58,7 +58,7 @@ int reassembly_options_handle(struct worker_config *config, int c, const char *a
 	case REASSEMBLY_OPT_TCP_STREAMS:
 		if (!cli_parse_uint(arg, 1, 10000000, &v))
 			return bad("tcp-streams", arg, "a count from 1 to 10000000");
-		config->streams.max_streams = (uint32_t)v;
+		config->streams.max_flows = (uint32_t)v;
 		return 1;
 	case REASSEMBLY_OPT_TCP_MEMORY:
 		if (!cli_parse_uint(arg, 1, 65536, &v))
@@ -68,7 +68,7 @@ int reassembly_options_handle(struct worker_config *config, int c, const char *a
 	case REASSEMBLY_OPT_TCP_TIMEOUT:
 		if (!cli_parse_uint(arg, 1, 86400, &v))
 			return bad("tcp-timeout", arg, "a number of seconds from 1 to 86400");
-		config->streams.idle_timeout_ns = (int64_t)v * NS_PER_SECOND;
+		config->streams.timeout_ns = (int64_t)v * NS_PER_SECOND;
 		return 1;
 	default:
 		return 0;

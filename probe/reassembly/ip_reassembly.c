@@ -1,11 +1,10 @@
 /* IPv4 and IPv6 fragment reassembly, bounded in datagrams and bytes. */
 #include "ip_reassembly.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "cache_line.h"
 #include "chunk_pool.h"
+#include "clock.h"
 #include "flow_store.h"
 #include "range_set.h"
 
@@ -21,43 +20,33 @@ struct datagram {
 };
 
 struct ip_reassembly {
-	struct ip_reassembly_limits limits;
+	struct flow_store store; /* first: flow_store_owner_new allocates the whole */
 	struct counters *counters;
-	struct flow_store store;
 	struct datagram *datagrams; /* store.entries */
 	uint8_t out[MAX_DATAGRAM];
 };
 
-struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limits,
+static const struct flow_store_limits default_limits = {
+    .max_flows = IP_REASSEMBLY_DEFAULT_DATAGRAMS,
+    .max_bytes = IP_REASSEMBLY_DEFAULT_BYTES,
+    .timeout_ns = IP_REASSEMBLY_DEFAULT_TIMEOUT_S * CLOCK_NS_PER_SECOND,
+};
+
+struct ip_reassembly *ip_reassembly_new(const struct flow_store_limits *limits,
 					struct counters *counters)
 {
-	struct ip_reassembly *r = cache_line_calloc(sizeof(*r));
-	if (!r)
-		return NULL;
-	r->limits = *limits;
-	if (!r->limits.max_datagrams)
-		r->limits.max_datagrams = IP_REASSEMBLY_DEFAULT_DATAGRAMS;
-	if (!r->limits.max_bytes)
-		r->limits.max_bytes = IP_REASSEMBLY_DEFAULT_BYTES;
-	if (!r->limits.timeout_ns)
-		r->limits.timeout_ns = IP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
-	limits = &r->limits;
-	r->counters = counters;
-	if (flow_store_init(&r->store, limits->max_datagrams, sizeof(*r->datagrams), KEY_LEN,
-			    limits->max_bytes) != 0) {
-		free(r);
-		return NULL;
+	struct ip_reassembly *r = flow_store_owner_new(sizeof(*r), limits, &default_limits,
+						       sizeof(struct datagram), KEY_LEN);
+	if (r) {
+		r->counters = counters;
+		r->datagrams = r->store.entries;
 	}
-	r->datagrams = r->store.entries;
 	return r;
 }
 
 void ip_reassembly_free(struct ip_reassembly *r)
 {
-	if (!r)
-		return;
-	flow_store_destroy(&r->store);
-	free(r);
+	flow_store_owner_free(r);
 }
 
 static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
@@ -80,7 +69,7 @@ void ip_reassembly_expire(struct ip_reassembly *r, int64_t now_ns)
 {
 	uint32_t slot;
 	while ((slot = flow_table_oldest(&r->store.table)) != FLOW_TABLE_NONE &&
-	       now_ns - r->datagrams[slot].first_seen_ns > r->limits.timeout_ns)
+	       now_ns - r->datagrams[slot].first_seen_ns > r->store.limits.timeout_ns)
 		drop(r, slot, ABANDON_FRAGMENT_TIMEOUT);
 }
 
@@ -94,7 +83,7 @@ void ip_reassembly_abandon_all(struct ip_reassembly *r, enum abandon_reason reas
 bool ip_reassembly_consistent(const struct ip_reassembly *r)
 {
 	uint32_t held = 0, used = 0;
-	for (uint32_t i = 0; i < r->limits.max_datagrams; i++) {
+	for (uint32_t i = 0; i < r->store.limits.max_flows; i++) {
 		const struct datagram *d = &r->datagrams[i];
 		uint32_t chunks = chunk_buffer_held(&d->data);
 		held += chunks;

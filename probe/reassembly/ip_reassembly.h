@@ -10,12 +10,7 @@
 
 #include "counters.h"
 #include "decode.h"
-
-struct ip_reassembly_limits {
-	uint32_t max_datagrams;
-	size_t max_bytes;
-	int64_t timeout_ns;
-};
+#include "flow_store.h"
 
 #define IP_REASSEMBLY_DEFAULT_DATAGRAMS 1024
 #define IP_REASSEMBLY_DEFAULT_BYTES	(4u << 20)
@@ -24,7 +19,7 @@ struct ip_reassembly_limits {
 struct ip_reassembly;
 
 /* Zero limits take the defaults above. */
-struct ip_reassembly *ip_reassembly_new(const struct ip_reassembly_limits *limits,
+struct ip_reassembly *ip_reassembly_new(const struct flow_store_limits *limits,
 					struct counters *counters);
 void ip_reassembly_free(struct ip_reassembly *r);
 

@@ -1,12 +1,11 @@
 /* DNS over TCP: per-direction stream reassembly and 2-byte length framing, bounded. */
 #include "tcp_reassembly.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "bytes.h"
-#include "cache_line.h"
 #include "chunk_pool.h"
+#include "clock.h"
 #include "dns_name.h"
 #include "flow_store.h"
 #include "range_set.h"
@@ -32,43 +31,33 @@ struct stream {
 };
 
 struct tcp_reassembly {
-	struct tcp_reassembly_limits limits;
+	struct flow_store store; /* first: flow_store_owner_new allocates the whole */
 	struct counters *counters;
-	struct flow_store store;
 	struct stream *streams; /* store.entries */
 	uint8_t message[CHUNK_BUFFER_MAX];
 };
 
-struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *limits,
+static const struct flow_store_limits default_limits = {
+    .max_flows = TCP_REASSEMBLY_DEFAULT_STREAMS,
+    .max_bytes = TCP_REASSEMBLY_DEFAULT_BYTES,
+    .timeout_ns = TCP_REASSEMBLY_DEFAULT_TIMEOUT_S * CLOCK_NS_PER_SECOND,
+};
+
+struct tcp_reassembly *tcp_reassembly_new(const struct flow_store_limits *limits,
 					  struct counters *counters)
 {
-	struct tcp_reassembly *r = cache_line_calloc(sizeof(*r));
-	if (!r)
-		return NULL;
-	r->limits = *limits;
-	if (!r->limits.max_streams)
-		r->limits.max_streams = TCP_REASSEMBLY_DEFAULT_STREAMS;
-	if (!r->limits.max_bytes)
-		r->limits.max_bytes = TCP_REASSEMBLY_DEFAULT_BYTES;
-	if (!r->limits.idle_timeout_ns)
-		r->limits.idle_timeout_ns = TCP_REASSEMBLY_DEFAULT_TIMEOUT_S * 1000000000LL;
-	limits = &r->limits;
-	r->counters = counters;
-	if (flow_store_init(&r->store, limits->max_streams, sizeof(*r->streams), KEY_LEN,
-			    limits->max_bytes) != 0) {
-		free(r);
-		return NULL;
+	struct tcp_reassembly *r = flow_store_owner_new(sizeof(*r), limits, &default_limits,
+							sizeof(struct stream), KEY_LEN);
+	if (r) {
+		r->counters = counters;
+		r->streams = r->store.entries;
 	}
-	r->streams = r->store.entries;
 	return r;
 }
 
 void tcp_reassembly_free(struct tcp_reassembly *r)
 {
-	if (!r)
-		return;
-	flow_store_destroy(&r->store);
-	free(r);
+	flow_store_owner_free(r);
 }
 
 static void make_key(const struct packet_info *p, uint8_t key[KEY_LEN])
@@ -113,7 +102,7 @@ void tcp_reassembly_expire(struct tcp_reassembly *r, int64_t now_ns)
 {
 	uint32_t slot;
 	while ((slot = flow_table_oldest(&r->store.table)) != FLOW_TABLE_NONE &&
-	       now_ns - r->store.table.slots[slot].last_seen_ns > r->limits.idle_timeout_ns)
+	       now_ns - r->store.table.slots[slot].last_seen_ns > r->store.limits.timeout_ns)
 		close_stream(r, slot, ABANDON_TCP_TIMEOUT);
 }
 
@@ -127,7 +116,7 @@ void tcp_reassembly_abandon_all(struct tcp_reassembly *r, enum abandon_reason re
 bool tcp_reassembly_consistent(const struct tcp_reassembly *r)
 {
 	uint32_t held = 0, used = 0;
-	for (uint32_t i = 0; i < r->limits.max_streams; i++) {
+	for (uint32_t i = 0; i < r->store.limits.max_flows; i++) {
 		const struct stream *s = &r->streams[i];
 		uint32_t chunks = chunk_buffer_held(&s->data);
 		held += chunks;

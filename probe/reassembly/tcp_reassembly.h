@@ -12,12 +12,7 @@
 
 #include "counters.h"
 #include "decode.h"
-
-struct tcp_reassembly_limits {
-	uint32_t max_streams;
-	size_t max_bytes;
-	int64_t idle_timeout_ns;
-};
+#include "flow_store.h"
 
 #define TCP_REASSEMBLY_DEFAULT_STREAMS	 4096
 #define TCP_REASSEMBLY_DEFAULT_BYTES	 (16u << 20)
@@ -28,7 +23,7 @@ struct tcp_reassembly;
 typedef void (*tcp_message_fn)(void *ctx, const uint8_t *message, size_t len);
 
 /* Zero limits take the defaults above. */
-struct tcp_reassembly *tcp_reassembly_new(const struct tcp_reassembly_limits *limits,
+struct tcp_reassembly *tcp_reassembly_new(const struct flow_store_limits *limits,
 					  struct counters *counters);
 void tcp_reassembly_free(struct tcp_reassembly *r);
 

@@ -32,8 +32,8 @@ struct worker_config {
 	const struct key_encoder *key_encoder;	   /* --key-format */
 	struct encoder_settings encoder_settings;
 	/* Zero fields take the defaults of ip_reassembly.h and tcp_reassembly.h. */
-	struct ip_reassembly_limits fragments;
-	struct tcp_reassembly_limits streams;
+	struct flow_store_limits fragments;
+	struct flow_store_limits streams;
 	struct dns_match_limits match; /* zero fields: the defaults of dns_match.h */
 	/* After a stop, how long records still wait for a full sink, and with the final flush,
 	 * how long everything may take (--flush-timeout). */

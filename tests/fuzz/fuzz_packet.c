@@ -147,9 +147,9 @@ static struct worker *worker_for(struct worker_config *config, const char *value
 	port_set_add(&config->dns_ports, 53);
 	port_set_add(&config->dns_ports, 5353);
 	config->on_full = ON_FULL_BLOCK;
-	config->fragments.max_datagrams = FUZZ_DATAGRAMS;
+	config->fragments.max_flows = FUZZ_DATAGRAMS;
 	config->fragments.max_bytes = FUZZ_POOL_BYTES;
-	config->streams.max_streams = FUZZ_STREAMS;
+	config->streams.max_flows = FUZZ_STREAMS;
 	config->streams.max_bytes = FUZZ_POOL_BYTES;
 	config->value_encoder = value_encoder_find(value_format);
 	config->key_encoder = key_encoder_find("binary");

@@ -295,16 +295,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2 + n)
 		return 0;
 	memset(&run, 0, sizeof(run));
-	struct tcp_reassembly_limits tcp_limits = {.max_streams = 2u + (config & 3u),
-						   .max_bytes = (2u + ((config >> 2) & 3u)) * 1024u,
-						   .idle_timeout_ns = TCP_TIMEOUT_NS};
-	struct ip_reassembly_limits ip_limits = {.max_datagrams = 1u + ((config >> 4) & 3u),
-						 .max_bytes = (2u + ((config >> 6) & 3u)) * 1024u,
-						 .timeout_ns = IP_TIMEOUT_NS};
+	struct flow_store_limits tcp_limits = {.max_flows = 2u + (config & 3u),
+					       .max_bytes = (2u + ((config >> 2) & 3u)) * 1024u,
+					       .timeout_ns = TCP_TIMEOUT_NS};
+	struct flow_store_limits ip_limits = {.max_flows = 1u + ((config >> 4) & 3u),
+					      .max_bytes = (2u + ((config >> 6) & 3u)) * 1024u,
+					      .timeout_ns = IP_TIMEOUT_NS};
 	struct tcp_reassembly *tcp = tcp_reassembly_new(&tcp_limits, &run.counters);
 	struct ip_reassembly *ip = ip_reassembly_new(&ip_limits, &run.counters);
 	FUZZ_CHECK(tcp && ip);
-	run.model_valid = tcp_limits.max_streams >= KEYS;
+	run.model_valid = tcp_limits.max_flows >= KEYS;
 	static const uint32_t isns[KEYS] = {0xfffff000u, 1u, 0x7fffff00u, 0x12345678u};
 	int64_t now = START_TIME_NS;
 	for (int i = 0; i < KEYS; i++) {

@@ -35,7 +35,7 @@ static struct ip_reassembly *new_ip(uint32_t datagrams)
 	memset(&counters, 0, sizeof(counters));
 	for (size_t i = 0; i < sizeof(datagram); i++)
 		datagram[i] = (uint8_t)(i * 7);
-	struct ip_reassembly_limits limits = {datagrams, 1 << 20, 30 * SECOND};
+	struct flow_store_limits limits = {datagrams, 1 << 20, 30 * SECOND};
 	return ip_reassembly_new(&limits, &counters);
 }
 
@@ -149,7 +149,7 @@ static struct tcp_reassembly *new_tcp(void)
 	memset(&counters, 0, sizeof(counters));
 	messages_seen = 0;
 	build_stream();
-	struct tcp_reassembly_limits limits = {64, 1 << 20, 60 * SECOND};
+	struct flow_store_limits limits = {64, 1 << 20, 60 * SECOND};
 	return tcp_reassembly_new(&limits, &counters);
 }
 
@@ -245,7 +245,7 @@ static void shift_with_the_pool_full(void **state)
 	memset(&counters, 0, sizeof(counters));
 	messages_seen = 0;
 	/* Eight chunks of 1 KiB. */
-	struct tcp_reassembly_limits limits = {64, 8 * 1024, 60 * SECOND};
+	struct flow_store_limits limits = {64, 8 * 1024, 60 * SECOND};
 	struct tcp_reassembly *r = tcp_reassembly_new(&limits, &counters);
 	/* Bytes that never read as a plausible message. */
 	memset(blocks, 1, sizeof(blocks));
@@ -290,7 +290,7 @@ static void zero_length_prefixes(void **state)
 	(void)state;
 	memset(&counters, 0, sizeof(counters));
 	messages_seen = 0;
-	struct tcp_reassembly_limits limits = {64, 1 << 20, 60 * SECOND};
+	struct flow_store_limits limits = {64, 1 << 20, 60 * SECOND};
 	struct tcp_reassembly *r = tcp_reassembly_new(&limits, &counters);
 	memset(blocks, 0, sizeof(blocks));
 	struct packet_info zeros = block_segment(40003, 100, blocks, 1400, 0x10);

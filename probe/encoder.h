@@ -22,6 +22,15 @@ enum event_input {
 	EVENT_INPUT_DNSTAP /* a dnstap frame a resolver sent */
 };
 
+/* For a message from a dnstap frame: what the sender said of it. Bytes are not NUL-terminated. */
+struct dnstap_origin {
+	const char *type; /* the Message.type name, e.g. "CLIENT_QUERY" */
+	const uint8_t *identity;
+	size_t identity_len;
+	const uint8_t *version;
+	size_t version_len;
+};
+
 /* What the stages after parse know about one DNS message. Pointers stay valid while the
  * encoder runs, not after. */
 struct dns_event {
@@ -46,6 +55,9 @@ struct dns_event {
 	/* Query/response matching (dns/dns_match.h): for an answer matched to its query, the
 	 * query's time and size and the response time. NULL when matching did not run. */
 	const struct dns_match_result *match;
+	/* For EVENT_INPUT_DNSTAP: the sender's view; frame holds the Dnstap protobuf as received.
+	 */
+	const struct dnstap_origin *dnstap;
 };
 
 /* Settings an encoder may use, the same for every worker. */

@@ -39,7 +39,7 @@ enum option_code {
 	RECORD_OPT_MATCH_QUERIES,
 	RECORD_OPT_OBSERVER_NAME,
 
-	/* Shared by replay and capture */
+	/* Shared by replay and capture (and listen: --summary-json) */
 	OPT_USER,
 	OPT_SUMMARY_JSON,
 
@@ -59,6 +59,13 @@ enum option_code {
 	OPT_IDLE_EXIT,
 	OPT_RX_DESC,
 	OPT_MEMPOOL_SIZE,
+
+	/* listen */
+	OPT_DNSTAP,
+	OPT_MAX_CONNECTIONS,
+	OPT_MAX_FRAME_SIZE,
+	OPT_SOCKET_MODE,
+	OPT_SOCKET_GROUP,
 
 	/* check */
 	OPT_FIX,

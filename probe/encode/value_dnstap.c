@@ -81,6 +81,12 @@ static size_t dnstap_encode(void *state, const struct dns_event *e, uint8_t *out
 {
 	struct dnstap_state *s = state;
 	Dnstap__Message *m = &s->message;
+	if (e->input == EVENT_INPUT_DNSTAP) { /* a resolver's message: passed on as it came */
+		if (!e->frame || e->frame->caplen > room)
+			return 0;
+		memcpy(out, e->frame->data, e->frame->caplen);
+		return e->frame->caplen;
+	}
 	if (!e->packet)
 		return 0;
 	/* The QR bit is the third byte's top bit; a message too short to have one is a query. */

@@ -1,0 +1,286 @@
+"""dnsprobe listen --dnstap (issue 13, part 2): Frame Streams from real senders become records.
+Senders: unbound from Debian with dnstap on, answering a local zone to dig; fstrm_replay (fstrm-bin)
+replaying dnstap files, alone and eight at once; raw garbage. What arrives is checked against
+what was sent: dig's own queries and answers, tshark's reading of the capture a dnstap file was
+made from, and the wire records of that capture (which must share their flow keys)."""
+
+import collections
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from conftest import CORPUS, run_env
+from tshark_oracle import strict_json_line
+from test_dnstap_output import read_frame_streams, tshark_messages
+
+CAPTURE = 'dnscap__dnso1tcp.pcap'
+
+
+def need(*tools):
+    for tool in tools:
+        if not shutil.which(tool):
+            pytest.skip('%s not installed (scripts/setup)' % tool)
+
+
+class Listener:
+    """A running `dnsprobe listen`; stop() ends it with SIGINT and returns its records."""
+
+    def __init__(self, binary, folder, *args, output=None, fmt=None):
+        self.folder = folder
+        self.sock = str(folder / 'dnstap-dnstap.sock')
+        self.output = output or folder / 'records.json'
+        self.summary = folder / 'summary.json'
+        cmd = [str(binary), 'listen', '--dnstap', 'unix:' + self.sock, '-o', str(self.output),
+               '--summary-json', str(self.summary)] + [str(a) for a in args]
+        if fmt:
+            cmd += ['--format', fmt]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=run_env())
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.sock):
+            assert self.proc.poll() is None, self.proc.stderr.read().decode()
+            assert time.monotonic() < deadline, 'the socket did not appear'
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=60)
+        self.stderr = err.decode('utf-8', 'replace')
+        assert self.proc.returncode == 0, self.stderr
+        for mark in ('AddressSanitizer', 'runtime error', 'LeakSanitizer'):
+            assert mark not in self.stderr, self.stderr
+        assert not os.path.exists(self.sock), 'the socket was not removed at exit'
+        return self.stderr
+
+
+def records(path):
+    return [strict_json_line(line) for line in path.read_bytes().splitlines()]
+
+
+def fields(r):
+    """(protocol, client, client port, server, server port, id, is response, name) of a
+    record, for comparing with tshark_messages (without its time)."""
+    return (r['network']['transport'].upper(), r['client']['ip'], r['client']['port'],
+            r['server']['ip'], r['server']['port'], r['dns']['id'],
+            r['dns']['type'] == 'answer',
+            r['dns'].get('question', {}).get('name', '').lower().rstrip('.'))
+
+
+@pytest.fixture(scope='module')
+def tap_file(dnsprobe, tmp_path_factory):
+    """A dnstap file of a corpus capture (test_dnstap_output checks such files)."""
+    capture = CORPUS / 'pcap' / CAPTURE
+    if not capture.exists():
+        pytest.skip('corpus capture %s not found' % capture)
+    out = tmp_path_factory.mktemp('dnstap-tap') / 'capture.tap'
+    dnsprobe.replay([capture], '--format', 'dnstap', '--observer-name', 'tap-sender',
+                    output=out).check_clean()
+    return capture, out
+
+
+def replay_into(sock, tap, count=1):
+    """fstrm_replay (a bidirectional Frame Streams sender) into the socket, count at once."""
+    procs = [subprocess.Popen(['fstrm_replay', '-t', 'protobuf:dnstap.Dnstap', '-r', str(tap),
+                               '-u', sock], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(count)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+
+
+def wait_for_records(path, n, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_bytes().count(b'\n') >= n:
+            return
+        time.sleep(0.1)
+
+
+def test_replayed_dnstap_gives_the_capture_records(dnsprobe, dnsprobe_bin, tap_file, tmp_path):
+    need('fstrm_replay', 'tshark')
+    capture, tap = tap_file
+    expected = tshark_messages(capture)
+    want = collections.Counter({k[:5] + k[6:]: n for k, n in expected.items()})
+    listener = Listener(dnsprobe_bin, tmp_path)
+    replay_into(listener.sock, tap)
+    time.sleep(0.5)
+    log = listener.stop()
+    got = records(listener.output)
+    assert collections.Counter(fields(r) for r in got) == want
+    for r in got:
+        assert r['dnsprobe']['input'] == 'dnstap'
+        assert r['dnsprobe']['dnstap']['identity'] == 'tap-sender'
+        assert r['dnsprobe']['dnstap']['type'] == ('CLIENT_RESPONSE' if r['dns']['type'] ==
+                                                   'answer' else 'CLIENT_QUERY')
+    # the same messages off the wire have the same flow keys
+    wire = dnsprobe.replay([capture])
+    wire.check_clean()
+    assert collections.Counter((fields(r), r['dnsprobe']['flow_key']) for r in got) == \
+        collections.Counter((fields(r), r['dnsprobe']['flow_key']) for r in wire.records())
+    assert all(r['dnsprobe']['input'] == 'wire' for r in wire.records())
+    summary = __import__('json').loads(listener.summary.read_text())
+    assert summary['delivered'] == len(got)
+    assert '1 connections (1 closed, 0 refused)' in log
+
+
+def test_format_dnstap_passes_frames_through(dnsprobe_bin, tap_file, tmp_path):
+    need('fstrm_replay')
+    _, tap = tap_file
+    sent = read_frame_streams(tap.read_bytes())
+    listener = Listener(dnsprobe_bin, tmp_path, output=tmp_path / 'out.tap', fmt='dnstap')
+    replay_into(listener.sock, tap)
+    time.sleep(0.5)
+    listener.stop()
+    assert read_frame_streams((tmp_path / 'out.tap').read_bytes()) == sent
+
+
+def test_eight_senders_at_once(dnsprobe_bin, tap_file, tmp_path):
+    need('fstrm_replay')
+    _, tap = tap_file
+    sent = read_frame_streams(tap.read_bytes())
+    listener = Listener(dnsprobe_bin, tmp_path)
+    replay_into(listener.sock, tap, count=8)
+    wait_for_records(listener.output, 8 * len(sent))
+    log = listener.stop()
+    got = records(listener.output)
+    assert len(got) == 8 * len(sent)
+    per_message = collections.Counter((fields(r), r['@timestamp']) for r in got)
+    assert set(per_message.values()) == {8}
+    assert '8 connections (8 closed, 0 refused)' in log
+
+
+def test_garbage_closes_that_connection_only(dnsprobe_bin, tap_file, tmp_path):
+    need('fstrm_replay')
+    _, tap = tap_file
+    sent = read_frame_streams(tap.read_bytes())
+    listener = Listener(dnsprobe_bin, tmp_path, '--max-frame-size', 4096)
+    garbage = [
+        b'GET / HTTP/1.1\r\n\r\n',                                    # a data frame before START
+        struct.pack('!II', 0, 100000),                                 # a control frame too long
+        struct.pack('!III', 0, 4, 99),                                 # an unknown control type
+        struct.pack('!IIIII', 0, 16, 2, 1, 4) + b'text',               # START, wrong content type
+    ]
+    start = b'protobuf:dnstap.Dnstap'
+    start = struct.pack('!IIIII', 0, 12 + len(start) - 4 + 4, 2, 1, len(start)) + start
+    garbage.append(start + struct.pack('!I', 100000) + b'x' * 8000)   # over --max-frame-size
+    garbage.append(start + struct.pack('!I', 5) + b'\xff\xff\xff\xff\xff')  # not a protobuf
+    for g in garbage:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(listener.sock)
+            s.sendall(g)
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(10)
+            try:
+                while s.recv(4096):  # the probe closes its side
+                    pass
+            except (ConnectionResetError, socket.timeout):
+                pass
+    replay_into(listener.sock, tap)  # a good sender afterwards is served in full
+    wait_for_records(listener.output, len(sent))
+    log = listener.stop()
+    assert len(records(listener.output)) == len(sent)
+    assert 'malformed: 3 control, 1 oversized, 1 content type' in log, log
+    summary = __import__('json').loads(listener.summary.read_text())
+    assert summary['malformed_reasons']['dnstap_protobuf'] == 1, summary
+
+
+UNBOUND_CONF = """server:
+    interface: 127.0.0.1@{port}
+    port: {port}
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "{folder}"
+    pidfile: "{folder}/unbound.pid"
+    use-syslog: no
+    logfile: "{folder}/unbound.log"
+    verbosity: 1
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: yes
+    local-zone: "dnstap.test." static
+    local-data: "www.dnstap.test. 300 IN A 192.0.2.1"
+    local-data: "mail.dnstap.test. 300 IN AAAA 2001:db8::25"
+remote-control:
+    control-enable: no
+dnstap:
+    dnstap-enable: yes
+    dnstap-socket-path: "{sock}"
+    dnstap-send-identity: yes
+    dnstap-identity: "unbound-dnstap-test"
+    dnstap-send-version: yes
+    dnstap-log-client-query-messages: yes
+    dnstap-log-client-response-messages: yes
+"""
+
+
+def free_udp_tcp_port():
+    for port in range(25353, 26353):
+        with socket.socket() as t, socket.socket(type=socket.SOCK_DGRAM) as u:
+            try:
+                t.bind(('127.0.0.1', port))
+                u.bind(('127.0.0.1', port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError('no free port')
+
+
+def test_unbound_streams_every_query_and_response(dnsprobe_bin, tmp_path):
+    need('unbound', 'dig')
+    listener = Listener(dnsprobe_bin, tmp_path)
+    port = free_udp_tcp_port()
+    conf = tmp_path / 'unbound.conf'
+    conf.write_text(UNBOUND_CONF.format(port=port, folder=tmp_path, sock=listener.sock))
+    unbound = subprocess.Popen(['unbound', '-d', '-c', str(conf)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    try:
+        asked = []
+        deadline = time.monotonic() + 20
+        while True:  # until unbound answers
+            probe = subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
+                                    '@127.0.0.1', 'www.dnstap.test', 'A'],
+                                   capture_output=True, text=True)
+            if probe.stdout.strip() == '192.0.2.1':
+                break
+            assert time.monotonic() < deadline, probe.stdout + probe.stderr
+            time.sleep(0.2)
+        for name, qtype, tcp in [('www.dnstap.test', 'A', False),
+                                 ('mail.dnstap.test', 'AAAA', False),
+                                 ('nothere.dnstap.test', 'A', False),
+                                 ('www.dnstap.test', 'A', True)]:
+            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
+                                 + (['+tcp'] if tcp else []),
+                                 capture_output=True, text=True, check=True).stdout
+            msg_id = int(out.split('id: ')[1].split()[0])
+            status = out.split('status: ')[1].split(',')[0]
+            asked.append((name, qtype, msg_id, status, 'tcp' if tcp else 'udp'))
+        time.sleep(1)
+    finally:
+        unbound.terminate()
+        unbound.communicate(timeout=30)
+    listener.stop()
+    got = records(listener.output)
+    for name, qtype, msg_id, status, transport in asked:
+        mine = [r for r in got if r['dns']['id'] == msg_id and
+                r['dns']['question']['name'] == name]
+        kinds = sorted(r['dnsprobe']['dnstap']['type'] for r in mine)
+        assert kinds == ['CLIENT_QUERY', 'CLIENT_RESPONSE'], (name, mine)
+        query = next(r for r in mine if r['dns']['type'] == 'query')
+        answer = next(r for r in mine if r['dns']['type'] == 'answer')
+        assert query['dnsprobe']['flow_key'] == answer['dnsprobe']['flow_key']
+        assert answer['dns']['response_code'] == status
+        assert answer['dns']['question']['type'] == qtype
+        assert query['network']['transport'] == transport
+        assert query['server'] == {'ip': '127.0.0.1', 'port': port}
+        assert query['client']['ip'] == '127.0.0.1'
+        assert answer['client'] == query['client']
+        assert query['dnsprobe']['dnstap']['identity'] == 'unbound-dnstap-test'
+        assert query['dnsprobe']['dnstap']['version'].startswith('unbound')

@@ -71,20 +71,30 @@ static void log_line(const char *fmt, const char *name, const char *what)
 	fprintf(stderr, fmt, name, what);
 }
 
+/* The connection is done: it counts closed now, and is closed at the next call, once the
+ * frames handed out from it were used. */
+static void conn_end(struct dnstap_listen *l, struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	l->counters.connections_closed++;
+}
+
 static void conn_close(struct dnstap_listen *l, struct conn *c)
 {
+	conn_end(l, c);
 	close(c->fd);
 	free(c->buf);
 	c->fd = -1;
 	c->buf = NULL;
-	l->counters.connections_closed++;
 }
 
-/* Counts why, and closes the connection once the frames handed out from it were used. */
-static void conn_fail(struct conn *c, uint64_t *counter, const char *why)
+/* Counts why, and ends the connection. */
+static void conn_fail(struct dnstap_listen *l, struct conn *c, uint64_t *counter, const char *why)
 {
 	(*counter)++;
-	c->closing = true;
+	conn_end(l, c);
 	log_line("dnsprobe: dnstap: %s: %s; connection closed\n", c->name, why);
 }
 
@@ -111,7 +121,7 @@ static bool handle_control(struct dnstap_listen *l, struct conn *c, const uint8_
 	fstrm_control_type type;
 	if (fstrm_control_decode(l->control, payload, len, 0) != fstrm_res_success ||
 	    fstrm_control_get_type(l->control, &type) != fstrm_res_success) {
-		conn_fail(c, &l->counters.bad_control, "malformed control frame");
+		conn_fail(l, c, &l->counters.bad_control, "malformed control frame");
 		return false;
 	}
 	bool ours =
@@ -122,13 +132,13 @@ static bool handle_control(struct dnstap_listen *l, struct conn *c, const uint8_
 		if (c->state != CONN_WAIT_START || c->bidirectional)
 			break;
 		if (!ours) {
-			conn_fail(c, &l->counters.bad_content_type,
+			conn_fail(l, c, &l->counters.bad_content_type,
 				  "offers no " CONTENT_TYPE " content type");
 			return false;
 		}
 		c->bidirectional = true;
 		if (!send_control(l, c, FSTRM_CONTROL_ACCEPT)) {
-			conn_fail(c, &l->counters.bad_control, "cannot send ACCEPT");
+			conn_fail(l, c, &l->counters.bad_control, "cannot send ACCEPT");
 			return false;
 		}
 		return true;
@@ -136,7 +146,7 @@ static bool handle_control(struct dnstap_listen *l, struct conn *c, const uint8_
 		if (c->state != CONN_WAIT_START)
 			break;
 		if (!ours) {
-			conn_fail(c, &l->counters.bad_content_type,
+			conn_fail(l, c, &l->counters.bad_content_type,
 				  "starts a stream that is not " CONTENT_TYPE);
 			return false;
 		}
@@ -148,12 +158,12 @@ static bool handle_control(struct dnstap_listen *l, struct conn *c, const uint8_
 		if (c->bidirectional)
 			send_control(l, c, FSTRM_CONTROL_FINISH);
 		log_line("dnsprobe: dnstap: %s: %s\n", c->name, "stream stopped");
-		c->closing = true;
+		conn_end(l, c);
 		return false;
 	default:
 		break;
 	}
-	conn_fail(c, &l->counters.bad_control, "unexpected control frame");
+	conn_fail(l, c, &l->counters.bad_control, "unexpected control frame");
 	return false;
 }
 
@@ -172,7 +182,7 @@ static unsigned harvest(struct dnstap_listen *l, struct conn *c, struct frame *f
 				break;
 			uint32_t control_len = bytes_be32(c->buf + at + FRAME_HEADER);
 			if (control_len > FSTRM_CONTROL_FRAME_LENGTH_MAX) {
-				conn_fail(c, &l->counters.bad_control, "control frame too long");
+				conn_fail(l, c, &l->counters.bad_control, "control frame too long");
 				break;
 			}
 			if (!bytes_have(c->len, at + CONTROL_HEADER, control_len))
@@ -182,11 +192,11 @@ static unsigned harvest(struct dnstap_listen *l, struct conn *c, struct frame *f
 			continue;
 		}
 		if (c->state != CONN_DATA) {
-			conn_fail(c, &l->counters.bad_control, "data frame before START");
+			conn_fail(l, c, &l->counters.bad_control, "data frame before START");
 			break;
 		}
 		if (len > l->o.max_frame_size) {
-			conn_fail(c, &l->counters.oversized, "data frame over --max-frame-size");
+			conn_fail(l, c, &l->counters.oversized, "data frame over --max-frame-size");
 			break;
 		}
 		if (!bytes_have(c->len, at + FRAME_HEADER, len))
@@ -297,7 +307,7 @@ static int listen_next_burst(void *state, struct frame *frames, unsigned max)
 			log_line("dnsprobe: dnstap: %s: %s\n", c->name,
 				 c->state == CONN_DATA ? "disconnected without STOP"
 						       : "disconnected");
-			c->closing = true;
+			conn_end(l, c);
 		} else if (got > 0) {
 			c->len += (size_t)got;
 		}
@@ -312,8 +322,7 @@ static const char *listen_error(void *state)
 	return ((struct dnstap_listen *)state)->error;
 }
 
-/* Closes everything; the counters are printed when the listener ran. */
-static void listen_free(struct dnstap_listen *l, bool ran)
+static void listen_free(struct dnstap_listen *l)
 {
 	for (unsigned i = 0; i < l->o.max_connections; i++)
 		if (l->conns[i].fd >= 0)
@@ -325,17 +334,6 @@ static void listen_free(struct dnstap_listen *l, bool ran)
 			free(l->listeners[i].unix_path);
 		}
 	}
-	const struct dnstap_listen_counters *k = &l->counters;
-	if (ran)
-		fprintf(
-		    stderr,
-		    "dnsprobe: dnstap: %llu connections (%llu closed, %llu refused), %llu frames; "
-		    "malformed: %llu control, %llu oversized, %llu content type\n",
-		    (unsigned long long)k->connections_opened,
-		    (unsigned long long)k->connections_closed,
-		    (unsigned long long)k->connections_refused, (unsigned long long)k->frames,
-		    (unsigned long long)k->bad_control, (unsigned long long)k->oversized,
-		    (unsigned long long)k->bad_content_type);
 	if (l->control)
 		fstrm_control_destroy(&l->control);
 	free(l->conns);
@@ -345,18 +343,28 @@ static void listen_free(struct dnstap_listen *l, bool ran)
 
 static void listen_close(void *state)
 {
-	listen_free(state, true);
+	listen_free(state);
 }
 
-void dnstap_listen_counters(void *state, struct dnstap_listen_counters *out)
+/* The counters, as the runner reads every input's (they are published with the drops). */
+static void listen_drops(void *state, struct capture_drops *out)
 {
-	*out = ((struct dnstap_listen *)state)->counters;
+	const struct dnstap_listen_counters *k = &((struct dnstap_listen *)state)->counters;
+	out->has_connections = true;
+	out->connections_opened = k->connections_opened;
+	out->connections_closed = k->connections_closed;
+	out->connections_refused = k->connections_refused;
+	out->frames = k->frames;
+	out->bad_control = k->bad_control;
+	out->oversized = k->oversized;
+	out->bad_content_type = k->bad_content_type;
 }
 
 static const struct capture_ops listen_ops = {
     .next_burst = listen_next_burst,
     .error = listen_error,
     .close = listen_close,
+    .drops = listen_drops,
 };
 
 static int open_unix(struct dnstap_listen *l, struct listener *lis, const char *path, char *err,
@@ -472,7 +480,7 @@ int dnstap_listen_open(struct capture *out, const struct dnstap_listen_options *
 	if (!l->conns || !l->pollfds || !l->control) {
 		snprintf(err, err_size, "out of memory");
 		l->o.max_connections = 0;
-		listen_free(l, false);
+		listen_free(l);
 		return -1;
 	}
 	for (unsigned i = 0; i < o->max_connections; i++)
@@ -487,7 +495,7 @@ int dnstap_listen_open(struct capture *out, const struct dnstap_listen_options *
 				unlink(lis->unix_path);
 				free(lis->unix_path);
 			}
-			listen_free(l, false);
+			listen_free(l);
 			return -1;
 		}
 		l->listener_count++;

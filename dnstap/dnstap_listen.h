@@ -23,7 +23,7 @@ struct dnstap_listen_options {
 	gid_t socket_gid;	  /* group of unix sockets; (gid_t)-1: unchanged */
 };
 
-/* What the listener saw; read on the thread that calls next_burst, and at close. */
+/* What the listener saw; the runner reads it through capture_ops.drops. */
 struct dnstap_listen_counters {
 	uint64_t connections_opened;
 	uint64_t connections_closed;
@@ -38,8 +38,5 @@ struct dnstap_listen_counters {
  * one line in err. */
 int dnstap_listen_open(struct capture *out, const struct dnstap_listen_options *o, char *err,
 		       size_t err_size);
-
-/* The counters of an open listener (capture.state). */
-void dnstap_listen_counters(void *state, struct dnstap_listen_counters *out);
 
 #endif

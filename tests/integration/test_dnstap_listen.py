@@ -5,6 +5,7 @@ what was sent: dig's own queries and answers, tshark's reading of the capture a 
 made from, and the wire records of that capture (which must share their flow keys)."""
 
 import collections
+import json
 import os
 import pathlib
 import shutil
@@ -119,7 +120,7 @@ def test_replayed_dnstap_gives_the_capture_records(dnsprobe, dnsprobe_bin, tap_f
     assert collections.Counter((fields(r), r['dnsprobe']['flow_key']) for r in got) == \
         collections.Counter((fields(r), r['dnsprobe']['flow_key']) for r in wire.records())
     assert all(r['dnsprobe']['input'] == 'wire' for r in wire.records())
-    summary = __import__('json').loads(listener.summary.read_text())
+    summary = json.loads(listener.summary.read_text())
     assert summary['delivered'] == len(got)
     assert '1 connections (1 closed, 0 refused)' in log
 
@@ -179,8 +180,12 @@ def test_garbage_closes_that_connection_only(dnsprobe_bin, tap_file, tmp_path):
     log = listener.stop()
     assert len(records(listener.output)) == len(sent)
     assert 'malformed: 3 control, 1 oversized, 1 content type' in log, log
-    summary = __import__('json').loads(listener.summary.read_text())
+    summary = json.loads(listener.summary.read_text())
     assert summary['malformed_reasons']['dnstap_protobuf'] == 1, summary
+    assert summary['dnstap'] == {
+        'connections_opened': len(garbage) + 1, 'connections_closed': len(garbage) + 1,
+        'connections_refused': 0, 'frames': len(sent) + 1, 'bad_control': 3, 'oversized': 1,
+        'bad_content_type': 1}
 
 
 UNBOUND_CONF = """server:

@@ -1,5 +1,6 @@
 """dnsprobe listen --dnstap (issue 13, part 2): Frame Streams from real senders become records.
-Senders: unbound from Debian with dnstap on, answering a local zone to dig; fstrm_replay (fstrm-bin)
+Senders: unbound and Knot Resolver from Debian with dnstap on, answering local data to dig;
+fstrm_replay (fstrm-bin)
 replaying dnstap files, alone and eight at once; raw garbage. What arrives is checked against
 what was sent: dig's own queries and answers, tshark's reading of the capture a dnstap file was
 made from, and the wire records of that capture (which must share their flow keys)."""
@@ -13,6 +14,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -281,3 +283,106 @@ def test_unbound_streams_every_query_and_response(dnsprobe_bin, tmp_path):
         assert answer['client'] == query['client']
         assert query['dnsprobe']['dnstap']['identity'] == 'unbound-dnstap-test'
         assert query['dnsprobe']['dnstap']['version'].startswith('unbound')
+
+
+KRESD_CONF = """net.listen('127.0.0.1', {port}, {{ kind = 'dns' }})
+trust_anchors.remove('.')
+cache.size = 10 * MB
+modules = {{
+    'hints > iterate',
+    dnstap = {{
+        socket_path = "{sock}",
+        identity = "kresd-dnstap-test",
+        client = {{ log_queries = true, log_responses = true }},
+    }},
+}}
+hints.set('www.dnstap.lab 192.0.2.1')
+hints.set('mail.dnstap.lab 2001:db8::25')
+"""
+
+
+def test_knot_resolver_streams_every_query_and_response(dnsprobe_bin, tmp_path):
+    need('kresd', 'dig')
+    listener = Listener(dnsprobe_bin, tmp_path)
+    port = free_udp_tcp_port()
+    rundir = tmp_path / 'kresd'
+    rundir.mkdir()
+    (rundir / 'config').write_text(KRESD_CONF.format(port=port, sock=listener.sock))
+    kresd = subprocess.Popen(['kresd', '-n', '-c', 'config', str(rundir)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        asked = []
+        deadline = time.monotonic() + 20
+        while True:  # until kresd answers
+            probe = subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
+                                    '@127.0.0.1', 'www.dnstap.lab', 'A'],
+                                   capture_output=True, text=True)
+            if probe.stdout.strip() == '192.0.2.1':
+                break
+            assert time.monotonic() < deadline, probe.stdout + probe.stderr
+            time.sleep(0.2)
+        for name, qtype, tcp in [('www.dnstap.lab', 'A', False),
+                                 ('mail.dnstap.lab', 'AAAA', False),
+                                 ('www.dnstap.lab', 'A', True)]:
+            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
+                                 + (['+tcp'] if tcp else []),
+                                 capture_output=True, text=True, check=True).stdout
+            msg_id = int(out.split('id: ')[1].split()[0])
+            answer = [l.split()[-1] for l in out.split(';; ANSWER SECTION:\n')[1].split('\n\n')[0]
+                      .splitlines()]
+            asked.append((name, qtype, msg_id, answer, 'tcp' if tcp else 'udp'))
+        time.sleep(1)
+    finally:
+        kresd.terminate()
+        kresd.communicate(timeout=30)
+    listener.stop()
+    got = records(listener.output)
+    for name, qtype, msg_id, answer_data, transport in asked:
+        mine = [r for r in got if r['dns']['id'] == msg_id and
+                r['dns']['question']['name'] == name]
+        assert sorted(r['dnsprobe']['dnstap']['type'] for r in mine) == \
+            ['CLIENT_QUERY', 'CLIENT_RESPONSE'], (name, mine)
+        query = next(r for r in mine if r['dns']['type'] == 'query')
+        answer = next(r for r in mine if r['dns']['type'] == 'answer')
+        assert query['dnsprobe']['flow_key'] == answer['dnsprobe']['flow_key']
+        assert [a['data'] for a in answer['dns']['answers']] == answer_data
+        assert query['network']['transport'] == transport
+        assert query['server'] == {'ip': '127.0.0.1', 'port': port}
+        assert answer['client'] == query['client']
+        assert query['dnsprobe']['dnstap']['version'].startswith('Knot Resolver')
+
+
+def test_blocked_sink_loses_nothing(dnsprobe, dnsprobe_bin, tap_file, tmp_path):
+    """The output is a FIFO nobody reads for 10 s while a sender keeps sending: the probe stops
+    reading, the sender waits, and once the FIFO is read every frame arrives."""
+    need('fstrm_replay')
+    capture, _ = tap_file
+    big = tmp_path / 'big.tap'
+    dnsprobe.replay([capture], '--format', 'dnstap', '--loop', 1000, output=big).check_clean()
+    sent = len(read_frame_streams(big.read_bytes()))
+    fifo = tmp_path / 'records.fifo'
+    os.mkfifo(fifo)
+    # dnsprobe opens the FIFO when it starts: a reader must open it too (then waits 10 s)
+    lines = []
+
+    def read_later():
+        with open(fifo, 'rb') as f:
+            time.sleep(10)
+            for line in f:
+                lines.append(line)
+
+    reader = threading.Thread(target=read_later)
+    reader.start()
+    listener = Listener(dnsprobe_bin, tmp_path, output=fifo)
+    sender = subprocess.Popen(['fstrm_replay', '-t', 'protobuf:dnstap.Dnstap', '-r', str(big),
+                               '-u', listener.sock], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    time.sleep(8)
+    assert sender.poll() is None, 'the sender was not held back while the sink was blocked'
+    _, err = sender.communicate(timeout=300)
+    assert sender.returncode == 0, err.decode()
+    listener.stop()
+    reader.join(timeout=120)
+    assert len(lines) == sent
+    summary = json.loads(listener.summary.read_text())
+    assert summary['records_dropped'] == 0 and summary['delivered'] == sent

@@ -86,9 +86,15 @@ static void copy_address(uint8_t out[16], protobuf_c_boolean has, const Protobuf
 	}
 }
 
-static int64_t time_ns(uint64_t sec, uint32_t nsec)
+/* Seconds beyond what int64 nanoseconds hold (year 2262) are not a time the probe can keep. */
+#define TIME_SEC_MAX (INT64_MAX / 1000000000 - 1)
+
+static bool time_ns(uint64_t sec, uint32_t nsec, int64_t *out)
 {
-	return (int64_t)(sec % (UINT64_C(1) << 40)) * 1000000000 + (int64_t)(nsec % 1000000000);
+	if (sec > TIME_SEC_MAX || nsec >= 1000000000)
+		return false;
+	*out = (int64_t)sec * 1000000000 + (int64_t)nsec;
+	return true;
 }
 
 enum malformed_reason dnstap_decode(struct dnstap_decoder *d, const uint8_t *frame, size_t len,
@@ -127,11 +133,11 @@ enum malformed_reason dnstap_decode(struct dnstap_decoder *d, const uint8_t *fra
 
 	out->dns = wire->data;
 	out->dns_len = wire->len;
-	if (response ? m->has_response_time_sec : m->has_query_time_sec) {
-		out->has_time = true;
-		out->ts_ns = response ? time_ns(m->response_time_sec, m->response_time_nsec)
-				      : time_ns(m->query_time_sec, m->query_time_nsec);
-	}
+	/* A time that cannot be kept leaves the record with the time the frame arrived. */
+	if (response ? m->has_response_time_sec : m->has_query_time_sec)
+		out->has_time =
+		    response ? time_ns(m->response_time_sec, m->response_time_nsec, &out->ts_ns)
+			     : time_ns(m->query_time_sec, m->query_time_nsec, &out->ts_ns);
 	const ProtobufCEnumValue *type =
 	    protobuf_c_enum_descriptor_get_value(&dnstap__message__type__descriptor, m->type);
 	out->origin.type = type ? type->name : "UNKNOWN";

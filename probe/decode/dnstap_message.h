@@ -25,7 +25,7 @@ struct dnstap_decoded {
 	struct packet_info packet; /* src: the sender of the message */
 	const uint8_t *dns;	   /* the DNS message; valid until the next decode */
 	size_t dns_len;
-	bool has_time; /* the message carried its query or response time */
+	bool has_time; /* the message carried a query or response time the probe can keep */
 	int64_t ts_ns;
 	struct dnstap_origin origin; /* points into the decoder; valid until the next decode */
 };

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import CORPUS, run_env
 from tshark_oracle import strict_json_line
-from test_dnstap_output import read_frame_streams, tshark_messages
+from test_dnstap_output import dnstap_pb2, read_frame_streams, tshark_messages  # noqa: F401
 
 CAPTURE = 'dnscap__dnso1tcp.pcap'
 
@@ -386,3 +386,42 @@ def test_blocked_sink_loses_nothing(dnsprobe, dnsprobe_bin, tap_file, tmp_path):
     assert len(lines) == sent
     summary = json.loads(listener.summary.read_text())
     assert summary['records_dropped'] == 0 and summary['delivered'] == sent
+
+
+def unidirectional_stream(frames):
+    """The bytes of a unidirectional Frame Streams sender: START, the frames, STOP."""
+    ct = b'protobuf:dnstap.Dnstap'
+    start = struct.pack('!IIIII', 0, 12 + len(ct), 2, 1, len(ct)) + ct
+    return start + b''.join(struct.pack('!I', len(f)) + f for f in frames) + \
+        struct.pack('!III', 0, 4, 3)
+
+
+def test_unkeepable_times_give_the_arrival_time(dnsprobe_bin, dnstap_pb2, tmp_path):
+    """A query time past what 64-bit nanoseconds hold (year 2262) is not turned into a wrapped
+    time: the record gets the time the frame arrived (found by fuzz_dnstap)."""
+    import dns.message
+    frames = []
+    for sec, nsec in [(2**63, 0), (2**40, 5), (1700000000, 2**31)]:
+        d = dnstap_pb2.Dnstap(type=dnstap_pb2.Dnstap.MESSAGE)
+        m = d.message
+        m.type = dnstap_pb2.Message.CLIENT_QUERY
+        m.socket_family = dnstap_pb2.INET
+        m.socket_protocol = dnstap_pb2.UDP
+        m.query_address = bytes([192, 0, 2, 1])
+        m.response_address = bytes([192, 0, 2, 53])
+        m.query_port, m.response_port = 40000, 53
+        m.query_time_sec, m.query_time_nsec = sec, nsec
+        m.query_message = dns.message.make_query('time.dnstap.lab', 'A').to_wire()
+        frames.append(d.SerializeToString())
+    listener = Listener(dnsprobe_bin, tmp_path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(listener.sock)
+        s.sendall(unidirectional_stream(frames))
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(10)
+        assert s.recv(100) == b''  # the probe closed after STOP
+    listener.stop()
+    got = records(listener.output)
+    assert len(got) == 3
+    year = time.gmtime().tm_year
+    assert [int(r['@timestamp'][:4]) for r in got] == [year, year, year], got

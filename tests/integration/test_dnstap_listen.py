@@ -6,12 +6,14 @@ what was sent: dig's own queries and answers, tshark's reading of the capture a 
 made from, and the wire records of that capture (which must share their flow keys)."""
 
 import collections
+import grp
 import json
 import os
 import pathlib
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import threading
@@ -425,3 +427,73 @@ def test_unkeepable_times_give_the_arrival_time(dnsprobe_bin, dnstap_pb2, tmp_pa
     assert len(got) == 3
     year = time.gmtime().tm_year
     assert [int(r['@timestamp'][:4]) for r in got] == [year, year, year], got
+
+
+def test_max_connections_refuses_the_next_sender(dnsprobe_bin, tap_file, tmp_path):
+    need('fstrm_replay')
+    _, tap = tap_file
+    listener = Listener(dnsprobe_bin, tmp_path, '--max-connections', 1)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as holder:
+        holder.connect(listener.sock)  # takes the one slot and sends nothing
+        time.sleep(0.5)
+        subprocess.run(['fstrm_replay', '-t', 'protobuf:dnstap.Dnstap', '-r', str(tap),
+                                '-u', listener.sock], capture_output=True, timeout=60)
+        time.sleep(0.3)
+    log = listener.stop()
+    summary = json.loads(listener.summary.read_text())
+    assert summary['dnstap']['connections_refused'] == 1, log
+    assert summary['dnstap']['frames'] == 0
+    assert summary['records'] == 0
+    assert 'over --max-connections' in log
+
+
+def test_socket_mode_and_group(dnsprobe_bin, tmp_path):
+    group = next((g for g in ('unbound', 'knot-resolver', 'nogroup') if _has_group(g)), None)
+    if group is None:
+        pytest.skip('no group to give the socket')
+    listener = Listener(dnsprobe_bin, tmp_path, '--socket-mode', '0660', '--socket-group', group)
+    st = os.stat(listener.sock)
+    listener.stop()
+    assert stat_mode(st) == 0o660
+    assert st.st_gid == grp.getgrnam(group).gr_gid
+
+
+def _has_group(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def stat_mode(st):
+    return stat.S_IMODE(st.st_mode)
+
+
+@pytest.mark.parametrize('args, says', [
+    ([], 'no --dnstap given'),
+    (['--dnstap', 'udp:1.2.3.4:5'], 'expected unix:PATH or tcp:HOST:PORT'),
+    (['--dnstap', 'tcp:127.0.0.1'], 'expected tcp:HOST:PORT'),
+    (['--dnstap', 'unix:/tmp/x-dnstap.sock', '--max-frame-size', '10'], '--max-frame-size'),
+    (['--dnstap', 'unix:/tmp/x-dnstap.sock', '--max-connections', '0'], '--max-connections'),
+    (['--dnstap', 'unix:/tmp/x-dnstap.sock', '--socket-mode', '0999'], '--socket-mode'),
+    (['--dnstap', 'unix:/tmp/x-dnstap.sock', '--socket-group', 'no-such-group-dnstap'],
+     '--socket-group'),
+    (['--dnstap', 'unix:/nonexistent-dnstap/x.sock'], 'cannot bind'),
+])
+def test_bad_options_say_what_is_wrong(dnsprobe, tmp_path, args, says):
+    out = tmp_path / 'never.json'
+    run = dnsprobe.raw(['listen', '-o', out] + args)
+    assert run.rc == 2, run.describe()
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], run.stderr
+    assert not out.exists()
+    assert not os.path.exists('/tmp/x-dnstap.sock')
+
+
+def test_a_file_at_the_socket_path_is_left_alone(dnsprobe, tmp_path):
+    path = tmp_path / 'not-a-socket-dnstap'
+    path.write_text('keep me')
+    run = dnsprobe.raw(['listen', '--dnstap', 'unix:%s' % path, '--discard'])
+    assert run.rc == 2 and 'not a socket' in run.stderr
+    assert path.read_text() == 'keep me'

@@ -223,6 +223,8 @@ static int run(struct listen_options *o)
 	};
 	struct runner *runner;
 	struct capture input;
+	/* From the moment the socket exists a stop is a clean one: the socket is removed. */
+	signals_install();
 	if (dnstap_listen_open(&input, &o->listen, err, sizeof(err)) != 0) {
 		stats_report_finish(stats, 0);
 		return cli_usage_error("%s", err);
@@ -233,7 +235,6 @@ static int run(struct listen_options *o)
 		return cli_usage_error("%s", err);
 	}
 	runner_set_capture(runner, 0, input);
-	signals_install();
 	return stats_report_finish(stats, runner_run(runner, NULL));
 }
 

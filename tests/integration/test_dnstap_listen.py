@@ -497,3 +497,76 @@ def test_a_file_at_the_socket_path_is_left_alone(dnsprobe, tmp_path):
     run = dnsprobe.raw(['listen', '--dnstap', 'unix:%s' % path, '--discard'])
     assert run.rc == 2 and 'not a socket' in run.stderr
     assert path.read_text() == 'keep me'
+
+
+def test_tcp_and_unix_listeners_at_once(dnsprobe_bin, tap_file, tmp_path):
+    need('fstrm_replay')
+    _, tap = tap_file
+    sent = read_frame_streams(tap.read_bytes())
+    port = free_udp_tcp_port()
+    listener = Listener(dnsprobe_bin, tmp_path, '--dnstap', 'tcp:127.0.0.1:%d' % port)
+    replay_into(listener.sock, tap)
+    proc = subprocess.run(['fstrm_replay', '-t', 'protobuf:dnstap.Dnstap', '-r', str(tap),
+                           '-a', '127.0.0.1', '-p', str(port)], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    log = listener.stop()
+    got = records(listener.output)
+    assert len(got) == 2 * len(sent)
+    per_message = collections.Counter((fields(r), r['@timestamp']) for r in got)
+    assert set(per_message.values()) == {2}
+    assert 'tcp:127.0.0.1:%d from 127.0.0.1 port' % port in log
+
+
+def test_resolver_killed_and_restarted(dnsprobe_bin, tmp_path):
+    """unbound killed (SIGKILL) mid-stream and started again: the probe logs the lost
+    connection, takes the new one, and the queries after the restart arrive in full."""
+    need('unbound', 'dig')
+    listener = Listener(dnsprobe_bin, tmp_path)
+    port = free_udp_tcp_port()
+    conf = tmp_path / 'unbound.conf'
+    conf.write_text(UNBOUND_CONF.format(port=port, folder=tmp_path, sock=listener.sock))
+
+    def start():
+        proc = subprocess.Popen(['unbound', '-d', '-c', str(conf)], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            probe = subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
+                                    '@127.0.0.1', 'www.dnstap.test', 'A'],
+                                   capture_output=True, text=True)
+            if probe.stdout.strip() == '192.0.2.1':
+                return proc
+            assert time.monotonic() < deadline, probe.stdout + probe.stderr
+            time.sleep(0.2)
+
+    def ask(n):
+        ids = []
+        for _ in range(n):
+            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', 'mail.dnstap.test',
+                                  'AAAA'], capture_output=True, text=True, check=True).stdout
+            ids.append(int(out.split('id: ')[1].split()[0]))
+        return ids
+
+    first = start()
+    ask(5)  # what unbound still holds when it is killed is lost on its side, not ours
+    time.sleep(0.5)
+    first.kill()
+    first.communicate(timeout=30)
+    second = start()
+    try:
+        after = ask(5)
+        time.sleep(1)
+    finally:
+        second.terminate()
+        second.communicate(timeout=30)
+    log = listener.stop()
+    got = records(listener.output)
+    for msg_id in after:
+        kinds = sorted(r['dnsprobe']['dnstap']['type'] for r in got
+                       if r['dns']['id'] == msg_id and
+                       r['dns']['question']['name'] == 'mail.dnstap.test')
+        assert kinds == ['CLIENT_QUERY', 'CLIENT_RESPONSE'], (msg_id, log)
+    summary = json.loads(listener.summary.read_text())
+    assert summary['dnstap']['connections_opened'] >= 2
+    assert summary['dnstap']['connections_closed'] == summary['dnstap']['connections_opened']
+    assert 'disconnected' in log

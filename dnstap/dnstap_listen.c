@@ -299,7 +299,7 @@ static int listen_next_burst(void *state, struct frame *frames, unsigned max)
 	now = clock_ns(CLOCK_REALTIME);
 	for (unsigned i = 0; i < l->o.max_connections; i++) {
 		struct conn *c = &l->conns[i];
-		if (c->fd < 0 || c->fd != l->pollfds[l->listener_count + i].fd ||
+		if (c->fd < 0 || c->closing || c->fd != l->pollfds[l->listener_count + i].fd ||
 		    !l->pollfds[l->listener_count + i].revents)
 			continue;
 		ssize_t got = read(c->fd, c->buf + c->len, l->buf_size - c->len);

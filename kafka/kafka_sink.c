@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <openssl/x509_vfy.h>
 
@@ -33,6 +34,7 @@ static const char *const default_settings[][2] = {
     {"linger.ms", "20"},
     {"queue.buffering.max.messages", "100000"},
     {"queue.buffering.max.kbytes", "65536"},
+    {"statistics.interval.ms", "1000"},
 };
 
 struct kafka_sink {
@@ -51,6 +53,7 @@ struct kafka_sink {
 	bool warned_since_delivery;  /* one warning per outage, not one per retry */
 	bool drop_when_full;
 	bool send_time;
+	struct sink_client_stats stats; /* from the last statistics callback */
 };
 
 static uint64_t in_flight(const struct kafka_sink *s)
@@ -107,6 +110,64 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 				    "full, new records are dropped (--on-full drop)"
 				  : "records wait in the queue until it is back; once the queue is "
 				    "full, reading waits for room (--on-full block)");
+}
+
+static uint64_t json_uint(const json_t *object, const char *key)
+{
+	json_t *value = json_object_get(object, key);
+	return json_is_integer(value) && json_integer_value(value) > 0
+		   ? (uint64_t)json_integer_value(value)
+		   : 0;
+}
+
+static void read_broker(const char *name, const json_t *b, struct sink_broker_stats *out)
+{
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	const char *state = json_string_value(json_object_get(b, "state"));
+	out->up = state && strcmp(state, "UP") == 0;
+	json_t *rtt = json_object_get(b, "rtt");
+	out->rtt_avg_s = (double)json_uint(rtt, "avg") / 1e6; /* librdkafka gives microseconds */
+	out->rtt_p99_s = (double)json_uint(rtt, "p99") / 1e6;
+	out->waiting_messages = json_uint(b, "outbuf_msg_cnt") + json_uint(b, "waitresp_msg_cnt");
+	out->tx_errors = json_uint(b, "txerrs");
+	out->tx_retries = json_uint(b, "txretries");
+	out->request_timeouts = json_uint(b, "req_timeouts");
+}
+
+/* librdkafka's statistics (statistics.interval.ms), served by rd_kafka_poll on the emitting
+ * thread: the figures an operator watches are kept for the metrics (docs/operations.md). */
+static int on_statistics(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+	(void)rk;
+	struct kafka_sink *s = opaque;
+	json_t *root = json_loadb(json, json_len, 0, NULL);
+	if (!root)
+		return 0;
+	struct sink_client_stats *st = &s->stats;
+	st->valid = true;
+	st->queue_messages = json_uint(root, "msg_cnt");
+	st->queue_bytes = json_uint(root, "msg_size");
+	st->queue_max_messages = json_uint(root, "msg_max");
+	st->queue_max_bytes = json_uint(root, "msg_size_max");
+	st->sent_messages = json_uint(root, "txmsgs");
+	st->sent_bytes = json_uint(root, "txmsg_bytes");
+	st->broker_count = 0;
+	const char *name;
+	json_t *broker;
+	json_object_foreach(json_object_get(root, "brokers"), name, broker)
+	{
+		if (st->broker_count == SINK_MAX_BROKERS)
+			break;
+		read_broker(name, broker, &st->brokers[st->broker_count++]);
+	}
+	json_decref(root);
+	return 0; /* librdkafka frees json */
+}
+
+static void kafka_client_stats(void *state, struct sink_client_stats *out)
+{
+	struct kafka_sink *s = state;
+	*out = s->stats;
 }
 
 /* librdkafka's own log lines: its errors already reached on_error, so only what the user asked
@@ -294,6 +355,7 @@ static const struct sink_ops kafka_sink_ops = {
     .poll = kafka_poll,
     .flush = kafka_flush,
     .counters = kafka_counters,
+    .client_stats = kafka_client_stats,
     .close = kafka_close,
 };
 
@@ -447,6 +509,7 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_stats_cb(conf, on_statistics);
 	rd_kafka_conf_set_ssl_cert_verify_cb(conf, on_certificate);
 	atomic_init(&s->tls_verify_error, X509_V_OK);
 	s->drop_when_full = config->drop_when_full;
@@ -482,4 +545,9 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 	sink->ops = &kafka_sink_ops;
 	sink->state = s;
 	return 0;
+}
+
+void kafka_sink_show_properties(FILE *out)
+{
+	rd_kafka_conf_properties_show(out);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sink.h"
 
@@ -26,5 +27,8 @@ int sink_kafka_open(struct sink *sink, const struct kafka_sink_config *config, c
 		    size_t err_size);
 
 #define KAFKA_SINK_CONNECT_TIMEOUT_MS 10000
+
+/* Prints every librdkafka property with its default and description (-X list), as kcat does. */
+void kafka_sink_show_properties(FILE *out);
 
 #endif

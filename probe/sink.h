@@ -23,6 +23,27 @@ enum sink_status {
 	SINK_FAILED /* not accepted, and trying again will not help */
 };
 
+/* What a client library behind a sink (librdkafka) says about itself in its statistics: its
+ * queue, and each broker it talks to. */
+#define SINK_MAX_BROKERS      8
+#define SINK_BROKER_NAME_SIZE 64
+struct sink_broker_stats {
+	char name[SINK_BROKER_NAME_SIZE]; /* librdkafka's "host:port/id" */
+	bool up;			  /* connected and ready */
+	double rtt_avg_s, rtt_p99_s;	  /* request round trips in the last window; 0: none */
+	uint64_t waiting_messages;	  /* messages in requests not sent or not answered yet */
+	uint64_t tx_errors, tx_retries, request_timeouts;
+};
+
+struct sink_client_stats {
+	bool valid;				      /* false until the client reported once */
+	uint64_t queue_messages, queue_bytes;	      /* waiting in the producer's queue */
+	uint64_t queue_max_messages, queue_max_bytes; /* its bounds */
+	uint64_t sent_messages, sent_bytes;	      /* handed to brokers */
+	unsigned broker_count;
+	struct sink_broker_stats brokers[SINK_MAX_BROKERS];
+};
+
 struct sink_ops {
 	enum sink_status (*emit)(void *state, const struct sink_record *record);
 	/* Serves delivery reports; waits at most timeout_ms for one. NULL when the sink has none
@@ -32,6 +53,9 @@ struct sink_ops {
 	 * when nothing accepted waits. */
 	int (*flush)(void *state, int timeout_ms);
 	void (*counters)(void *state, struct sink_counters *out);
+	/* The client's last statistics; called on the emitting thread. NULL when there is no
+	 * client library behind the sink. */
+	void (*client_stats)(void *state, struct sink_client_stats *out);
 	/* Ends the output once nothing more will be emitted: writes what is pending and puts a
 	 * file in place. Afterwards the counters are final, for the summary, and close(complete)
 	 * only frees. NULL when flush already ends all there is (sink_finish then does nothing).

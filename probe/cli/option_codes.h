@@ -25,6 +25,7 @@ enum option_code {
 	/* Monitoring (stats_report.h): replay and capture */
 	STATS_OPT_INTERVAL,
 	STATS_OPT_FILE,
+	STATS_OPT_METRICS_LISTEN,
 
 	/* Reassembly bounds (reassembly_options.h): replay and capture */
 	REASSEMBLY_OPT_FRAGMENT_DATAGRAMS,

@@ -3,6 +3,7 @@
 #include "sink_options.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +27,8 @@ const char sink_options_help[] =
     "  -t, --topic TOPIC        the Kafka topic (needed with --brokers)\n"
     "  -X, --kafka-setting PROPERTY=VALUE\n"
     "                           a librdkafka property (TLS, SASL, tuning), over our\n"
-    "                           defaults; repeatable (see docs/kafka.md)\n"
+    "                           defaults; repeatable (see docs/kafka.md); -X list prints\n"
+    "                           every property with its default and exits\n"
     "  -F, --kafka-config FILE  librdkafka properties from FILE, one property=value per\n"
     "                           line (# comments), as kcat reads them: a secret in a file\n"
     "                           is not seen in ps; -X given after it overrides it\n"
@@ -151,6 +153,10 @@ static int handle_kafka_option(struct sink_options *o, int c, const char *arg)
 		o->kafka_send_time = strcmp(arg, "send") == 0;
 		return 1;
 	default:
+		if (strcmp(arg, "list") == 0) { /* as kcat: every property, then exit */
+			kafka_sink_show_properties(stdout);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		}
 		if (!strchr(arg, '=') || arg[0] == '=')
 			return cli_usage_error("-X %s: expected property=value, e.g. -X "
 					       "security.protocol=SSL",

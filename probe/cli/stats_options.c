@@ -12,7 +12,11 @@ const char stats_report_help[] =
     "      --stats-interval S   print a line of counters on standard error every S seconds\n"
     "      --stats-file PATH    write the counters as Prometheus metrics to PATH (for\n"
     "                           node_exporter's textfile collector: a *.prom file), replaced\n"
-    "                           atomically every S seconds (default 10) and at exit\n";
+    "                           atomically every S seconds (default 10) and at exit\n"
+    "      --metrics-listen ADDRESS:PORT\n"
+    "                           serve the same metrics over HTTP at /metrics for Prometheus to\n"
+    "                           scrape, on that address only: A.B.C.D:PORT or [IPv6]:PORT\n"
+    "                           (e.g. 127.0.0.1:9153); refreshed every second. Off by default\n";
 
 int stats_options_handle(struct stats_report_options *o, int c, const char *arg)
 {
@@ -34,6 +38,13 @@ int stats_options_handle(struct stats_report_options *o, int c, const char *arg)
 					       "/var/lib/prometheus/node-exporter/dnsprobe.prom");
 		o->file = arg;
 		return 1;
+	case STATS_OPT_METRICS_LISTEN: {
+		char err[256];
+		if (metrics_address_parse(arg, &o->listen, err, sizeof(err)) != 0)
+			return cli_usage_error("%s", err);
+		o->listen_given = true;
+		return 1;
+	}
 	default:
 		return 0;
 	}

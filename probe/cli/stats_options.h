@@ -1,4 +1,5 @@
-/* The monitoring options of replay and capture (--stats-interval, --stats-file), read into the
+/* The monitoring options of replay and capture (--stats-interval, --stats-file,
+ * --metrics-listen), read into the
  * stats report's options (run/stats_report.h). */
 #ifndef DNSPROBE_STATS_OPTIONS_H
 #define DNSPROBE_STATS_OPTIONS_H
@@ -11,8 +12,9 @@
 /* The entries to put in a command's getopt_long table (codes: option_codes.h). */
 #define STATS_LONG_OPTIONS                                                                         \
 	{"stats-interval", required_argument, NULL, STATS_OPT_INTERVAL},                           \
+	    {"stats-file", required_argument, NULL, STATS_OPT_FILE},                               \
 	{                                                                                          \
-		"stats-file", required_argument, NULL, STATS_OPT_FILE                              \
+		"metrics-listen", required_argument, NULL, STATS_OPT_METRICS_LISTEN                \
 	}
 
 /* The help text of these options, for a command's --help. */

@@ -2,6 +2,7 @@
 #include "runner.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct lane {
 	struct counters published;
 	struct sink_counters published_sink;
 	struct capture_drops published_drops;
+	struct sink_client_stats published_client;
 	char warning[LANE_MESSAGE_SIZE]; /* for the control loop to print; "" when none */
 };
 
@@ -237,6 +239,8 @@ static void lane_publish(struct lane *lane)
 	lane->published = *worker_counters(lane->worker);
 	lane->published_sink = sink;
 	lane->published_drops = lane->drops;
+	if (lane->sink.ops->client_stats)
+		lane->sink.ops->client_stats(lane->sink.state, &lane->published_client);
 	pthread_mutex_unlock(&lane->lock);
 }
 
@@ -381,10 +385,30 @@ static void add_shared_file(struct runner *r, struct sink_counters *sum)
 	sum->in_flight += s.in_flight;
 }
 
+/* Zeroes t for lane_count lanes (the rest of its lane array is never read). */
+static void totals_clear(struct runner_totals *t, unsigned lane_count)
+{
+	memset(t, 0, offsetof(struct runner_totals, lanes));
+	memset(t->lanes, 0, lane_count * sizeof(t->lanes[0]));
+	t->lane_count = lane_count;
+}
+
+static void lane_totals_set(struct runner_lane_totals *out, const struct counters *c,
+			    const struct sink_counters *s, const struct sink_client_stats *client)
+{
+	out->packets = c->packets;
+	out->records = c->records;
+	out->malformed = c->malformed;
+	out->records_to_sink = c->records_to_sink;
+	out->records_dropped = c->records_dropped;
+	out->sink = *s;
+	out->client = *client;
+}
+
 /* The totals from what the lanes published; the lanes may still be running. */
 static void gather_published(struct runner *r, struct runner_totals *t)
 {
-	memset(t, 0, sizeof(*t));
+	totals_clear(t, r->lane_count);
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		struct lane *lane = &r->lanes[i];
 		pthread_mutex_lock(&lane->lock);
@@ -393,6 +417,8 @@ static void gather_published(struct runner *r, struct runner_totals *t)
 		t->sink.failed += lane->published_sink.failed;
 		t->sink.in_flight += lane->published_sink.in_flight;
 		capture_drops_add(&t->drops, &lane->published_drops);
+		lane_totals_set(&t->lanes[i], &lane->published, &lane->published_sink,
+				&lane->published_client);
 		pthread_mutex_unlock(&lane->lock);
 	}
 	add_shared_file(r, &t->sink);
@@ -573,7 +599,7 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 /* After the loops ended and the sinks finished: every lane's final counters, read directly. */
 static void gather_final(struct runner *r, struct runner_totals *t)
 {
-	memset(t, 0, sizeof(*t));
+	totals_clear(t, r->lane_count);
 	int64_t first = 0, last = 0;
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		struct lane *lane = &r->lanes[i];
@@ -584,6 +610,10 @@ static void gather_final(struct runner *r, struct runner_totals *t)
 		t->sink.failed += s.failed;
 		t->sink.in_flight += s.in_flight;
 		capture_drops_add(&t->drops, &lane->drops);
+		if (lane->sink.ops->client_stats)
+			lane->sink.ops->client_stats(lane->sink.state, &lane->published_client);
+		lane_totals_set(&t->lanes[i], worker_counters(lane->worker), &s,
+				&lane->published_client);
 		if (lane->first_burst_ns && (!first || lane->first_burst_ns < first))
 			first = lane->first_burst_ns;
 		if (lane->last_burst_ns > last)

@@ -19,11 +19,20 @@
 
 #define RUNNER_MAX_LANES 128
 
-/* What the periodic hook and the summary see: the sums over all lanes. */
+/* One lane's own figures, for per-worker metrics. */
+struct runner_lane_totals {
+	uint64_t packets, records, malformed, records_to_sink, records_dropped;
+	struct sink_counters sink;
+	struct sink_client_stats client; /* .valid false: the sink has no client library */
+};
+
+/* What the periodic hook and the summary see: the sums over all lanes, and each lane's own. */
 struct runner_totals {
 	struct counters counters;
 	struct sink_counters sink;
 	struct capture_drops drops;
+	unsigned lane_count;
+	struct runner_lane_totals lanes[RUNNER_MAX_LANES];
 	double elapsed_s;   /* since the lanes started */
 	double receiving_s; /* from the end of the first burst with packets to the end of the last,
 			     * over all lanes */

@@ -1,11 +1,15 @@
-/* Periodic stats: one line on stderr per interval, and Prometheus metrics written atomically
- * (temporary file, then rename) for node_exporter's textfile collector. */
+/* Periodic stats: one line on stderr per interval, Prometheus metrics written atomically
+ * (temporary file, then rename) for node_exporter's textfile collector, and the same metrics
+ * rendered for each /metrics request from a snapshot only the control loop and the HTTP thread
+ * touch (the lanes never wait for a scrape). */
 #include "stats_report.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,7 +22,10 @@
 #endif
 
 struct stats_report {
-	int64_t interval_ns;
+	int64_t interval_ns; /* between stderr lines and file writes */
+	int64_t tick_ns;     /* between calls from the runner: interval_ns, or shorter for HTTP */
+	int64_t last_tick_ns;
+	int64_t next_report_ns;
 	bool print_lines;
 	char *file;
 	char *tmp_file;
@@ -27,6 +34,9 @@ struct stats_report {
 	int64_t last_ns;
 	struct runner_totals last;
 	bool write_failing; /* the last file write failed; warned once until it works again */
+	struct metrics_http *http;
+	pthread_mutex_t snapshot_lock; /* taken by the control loop and the HTTP thread only */
+	struct runner_totals snapshot; /* what /metrics shows */
 };
 
 int64_t stats_report_now_ns(void)
@@ -163,6 +173,186 @@ static void write_match_metrics(FILE *out, const struct match_counters *m, const
 	}
 }
 
+/* A label set of the source label (when there is one), worker="N" and an optional broker. */
+static void write_worker_labels(FILE *out, const char *source, unsigned worker, const char *broker)
+{
+	fputc('{', out);
+	if (source) {
+		fputs("source=\"", out);
+		write_label_value(out, source);
+		fputs("\",", out);
+	}
+	fprintf(out, "worker=\"%u\"", worker);
+	if (broker) {
+		fputs(",broker=\"", out);
+		write_label_value(out, broker);
+		fputc('"', out);
+	}
+	fputc('}', out);
+}
+
+/* Each worker's own figures: which lane is behind, which one drops. */
+static void write_worker_metrics(FILE *out, const struct runner_totals *t, const char *source)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} metrics[] = {
+	    {"dnsprobe_worker_packets_total", "counter", "Packets this worker handled.",
+	     offsetof(struct runner_lane_totals, packets)},
+	    {"dnsprobe_worker_records_total", "counter",
+	     "DNS messages this worker made records of.",
+	     offsetof(struct runner_lane_totals, records)},
+	    {"dnsprobe_worker_malformed_total", "counter",
+	     "Packets with no usable DNS message, at this worker.",
+	     offsetof(struct runner_lane_totals, malformed)},
+	    {"dnsprobe_worker_records_to_sink_total", "counter",
+	     "Records this worker's sink accepted.",
+	     offsetof(struct runner_lane_totals, records_to_sink)},
+	    {"dnsprobe_worker_records_dropped_total", "counter",
+	     "Records this worker dropped because its sink was full (--on-full drop).",
+	     offsetof(struct runner_lane_totals, records_dropped)},
+	    {"dnsprobe_worker_records_delivered_total", "counter",
+	     "Records this worker's sink delivered (a shared output file counts its own).",
+	     offsetof(struct runner_lane_totals, sink.delivered)},
+	    {"dnsprobe_worker_records_in_flight", "gauge",
+	     "Records this worker's sink accepted that are not delivered or failed yet.",
+	     offsetof(struct runner_lane_totals, sink.in_flight)},
+	};
+	if (t->lane_count == 0)
+		return;
+	for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
+		write_family_head(out, metrics[m].name, metrics[m].type, metrics[m].help);
+		for (unsigned w = 0; w < t->lane_count; w++) {
+			uint64_t value;
+			memcpy(&value, (const char *)&t->lanes[w] + metrics[m].offset,
+			       sizeof(value));
+			fputs(metrics[m].name, out);
+			write_worker_labels(out, source, w, NULL);
+			fprintf(out, " %" PRIu64 "\n", value);
+		}
+	}
+}
+
+/* The producer-wide figures from librdkafka's statistics, one sample per worker. */
+static void write_client_metrics(FILE *out, const struct runner_totals *t, const char *source)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} metrics[] = {
+	    {"dnsprobe_kafka_queue_messages", "gauge",
+	     "Records waiting in the producer's queue (librdkafka msg_cnt).",
+	     offsetof(struct sink_client_stats, queue_messages)},
+	    {"dnsprobe_kafka_queue_bytes", "gauge",
+	     "Bytes of records waiting in the producer's queue (librdkafka msg_size).",
+	     offsetof(struct sink_client_stats, queue_bytes)},
+	    {"dnsprobe_kafka_queue_max_messages", "gauge",
+	     "Records the producer's queue holds at most (queue.buffering.max.messages).",
+	     offsetof(struct sink_client_stats, queue_max_messages)},
+	    {"dnsprobe_kafka_queue_max_bytes", "gauge",
+	     "Bytes the producer's queue holds at most (queue.buffering.max.kbytes).",
+	     offsetof(struct sink_client_stats, queue_max_bytes)},
+	    {"dnsprobe_kafka_sent_messages_total", "counter",
+	     "Records the producer sent to brokers (librdkafka txmsgs).",
+	     offsetof(struct sink_client_stats, sent_messages)},
+	    {"dnsprobe_kafka_sent_bytes_total", "counter",
+	     "Bytes of records the producer sent to brokers (librdkafka txmsg_bytes).",
+	     offsetof(struct sink_client_stats, sent_bytes)},
+	};
+	for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
+		write_family_head(out, metrics[m].name, metrics[m].type, metrics[m].help);
+		for (unsigned w = 0; w < t->lane_count; w++) {
+			if (!t->lanes[w].client.valid)
+				continue;
+			uint64_t value;
+			memcpy(&value, (const char *)&t->lanes[w].client + metrics[m].offset,
+			       sizeof(value));
+			fputs(metrics[m].name, out);
+			write_worker_labels(out, source, w, NULL);
+			fprintf(out, " %" PRIu64 "\n", value);
+		}
+	}
+}
+
+enum broker_figure {
+	BROKER_UP,
+	BROKER_RTT_AVG,
+	BROKER_RTT_P99,
+	BROKER_WAITING,
+	BROKER_TX_ERRORS,
+	BROKER_TX_RETRIES,
+	BROKER_TIMEOUTS,
+	BROKER_FIGURES
+};
+
+static double broker_figure(const struct sink_broker_stats *b, enum broker_figure f)
+{
+	switch (f) {
+	case BROKER_UP:
+		return b->up ? 1 : 0;
+	case BROKER_RTT_AVG:
+		return b->rtt_avg_s;
+	case BROKER_RTT_P99:
+		return b->rtt_p99_s;
+	case BROKER_WAITING:
+		return (double)b->waiting_messages;
+	case BROKER_TX_ERRORS:
+		return (double)b->tx_errors;
+	case BROKER_TX_RETRIES:
+		return (double)b->tx_retries;
+	case BROKER_TIMEOUTS:
+		return (double)b->request_timeouts;
+	case BROKER_FIGURES:
+		break;
+	}
+	return 0;
+}
+
+/* Each broker a worker's producer talks to, labelled with librdkafka's name for it. */
+static void write_broker_metrics(FILE *out, const struct runner_totals *t, const char *source)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} metrics[BROKER_FIGURES] = {
+	    [BROKER_UP] = {"dnsprobe_kafka_broker_up", "gauge",
+			   "1 when the producer's connection to the broker is up (state UP)."},
+	    [BROKER_RTT_AVG] = {"dnsprobe_kafka_broker_rtt_avg_seconds", "gauge",
+				"Mean request round trip to the broker in the last statistics "
+				"window (0: no request)."},
+	    [BROKER_RTT_P99] = {"dnsprobe_kafka_broker_rtt_p99_seconds", "gauge",
+				"99th percentile of the request round trips to the broker in the "
+				"last statistics window (0: no request)."},
+	    [BROKER_WAITING] = {"dnsprobe_kafka_broker_waiting_messages", "gauge",
+				"Records in requests to the broker not sent or not answered yet."},
+	    [BROKER_TX_ERRORS] = {"dnsprobe_kafka_broker_tx_errors_total", "counter",
+				  "Requests to the broker that failed to be sent."},
+	    [BROKER_TX_RETRIES] = {"dnsprobe_kafka_broker_tx_retries_total", "counter",
+				   "Requests to the broker sent again."},
+	    [BROKER_TIMEOUTS] = {"dnsprobe_kafka_broker_request_timeouts_total", "counter",
+				 "Requests to the broker that timed out."},
+	};
+	for (int f = 0; f < BROKER_FIGURES; f++) {
+		write_family_head(out, metrics[f].name, metrics[f].type, metrics[f].help);
+		for (unsigned w = 0; w < t->lane_count; w++) {
+			const struct sink_client_stats *c = &t->lanes[w].client;
+			for (unsigned b = 0; c->valid && b < c->broker_count; b++) {
+				fputs(metrics[f].name, out);
+				write_worker_labels(out, source, w, c->brokers[b].name);
+				fprintf(out, " %.9g\n", broker_figure(&c->brokers[b], f));
+			}
+		}
+	}
+}
+
+static bool any_client_stats(const struct runner_totals *t)
+{
+	for (unsigned w = 0; w < t->lane_count; w++)
+		if (t->lanes[w].client.valid)
+			return true;
+	return false;
+}
+
 int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, const char *source,
 				  double start_time_s)
 {
@@ -266,6 +456,11 @@ int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, cons
 	write_uint_metric(out, source, "dnsprobe_records_in_flight", "gauge",
 			  "Records the sink accepted that are not delivered or failed yet.",
 			  t->sink.in_flight);
+	write_worker_metrics(out, t, source);
+	if (any_client_stats(t)) {
+		write_client_metrics(out, t, source);
+		write_broker_metrics(out, t, source);
+	}
 	return ferror(out) ? -1 : 0;
 }
 
@@ -333,8 +528,20 @@ static void print_line(const struct stats_report *r, int64_t now_ns, const struc
 		t->sink.delivered, t->sink.failed + c->records_rejected, t->sink.in_flight);
 }
 
+/* /metrics: the snapshot rendered on the HTTP thread. */
+static int render_snapshot(void *ctx, FILE *out)
+{
+	struct stats_report *r = ctx;
+	pthread_mutex_lock(&r->snapshot_lock);
+	int rc = stats_report_write_prometheus(out, &r->snapshot, r->source, r->start_time_s);
+	pthread_mutex_unlock(&r->snapshot_lock);
+	return rc;
+}
+
 static void report_free(struct stats_report *r)
 {
+	metrics_http_stop(r->http);
+	pthread_mutex_destroy(&r->snapshot_lock);
 	free(r->file);
 	free(r->tmp_file);
 	free(r->source);
@@ -345,18 +552,25 @@ int stats_report_open(struct stats_report **out, const struct stats_report_optio
 		      size_t err_size)
 {
 	*out = NULL;
-	if (o->interval_s <= 0 && !o->file)
+	if (o->interval_s <= 0 && !o->file && !o->listen_given)
 		return 0;
 	struct stats_report *r = calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&r->snapshot_lock, NULL);
 	double interval = o->interval_s > 0 ? o->interval_s : STATS_FILE_DEFAULT_INTERVAL_S;
 	r->interval_ns = (int64_t)(interval * 1e9);
+	double tick = o->listen_given && interval > STATS_SNAPSHOT_INTERVAL_S
+			  ? STATS_SNAPSHOT_INTERVAL_S
+			  : interval;
+	r->tick_ns = (int64_t)(tick * 1e9);
 	r->print_lines = o->interval_s > 0;
 	r->start_time_s = unix_time_s();
 	r->last_ns = stats_report_now_ns();
+	r->last_tick_ns = r->last_ns;
+	r->next_report_ns = r->last_ns + r->interval_ns;
 	bool ok = true;
 	if (o->source)
 		ok = (r->source = strdup(o->source)) != NULL;
@@ -376,18 +590,40 @@ int stats_report_open(struct stats_report **out, const struct stats_report_optio
 		report_free(r);
 		return -1;
 	}
+	if (o->listen_given &&
+	    metrics_http_start(&r->http, &o->listen, render_snapshot, r, err, err_size) != 0) {
+		report_free(r);
+		return -1;
+	}
 	*out = r;
 	return 0;
 }
 
 bool stats_report_due(const struct stats_report *r, int64_t now_ns)
 {
-	return r && now_ns - r->last_ns >= r->interval_ns;
+	return r && now_ns - r->last_tick_ns >= r->tick_ns;
 }
 
-/* Prints the line and rewrites the file now. */
-static void report_now(struct stats_report *r, int64_t now_ns, const struct runner_totals *t)
+static void update_snapshot(struct stats_report *r, const struct runner_totals *t)
 {
+	if (!r->http)
+		return;
+	pthread_mutex_lock(&r->snapshot_lock);
+	memcpy(&r->snapshot, t, offsetof(struct runner_totals, lanes));
+	memcpy(r->snapshot.lanes, t->lanes, t->lane_count * sizeof(t->lanes[0]));
+	pthread_mutex_unlock(&r->snapshot_lock);
+}
+
+/* Refreshes the snapshot; prints the line and rewrites the file when their time came (half a
+ * tick early is on time: the runner's calls come a little late or early) or when final. */
+static void report_now(struct stats_report *r, int64_t now_ns, const struct runner_totals *t,
+		       bool final)
+{
+	update_snapshot(r, t);
+	r->last_tick_ns = now_ns;
+	if (!final && now_ns < r->next_report_ns - r->tick_ns / 2)
+		return;
+	r->next_report_ns = now_ns + r->interval_ns;
 	if (r->print_lines)
 		print_line(r, now_ns, t);
 	if (r->file) {
@@ -405,18 +641,24 @@ static void report_now(struct stats_report *r, int64_t now_ns, const struct runn
 void stats_report_tick(struct stats_report *r, int64_t now_ns, const struct runner_totals *t)
 {
 	if (stats_report_due(r, now_ns))
-		report_now(r, now_ns, t);
+		report_now(r, now_ns, t, false);
 }
 
 unsigned stats_report_interval_ms(const struct stats_report *r)
 {
-	return r ? (unsigned)(r->interval_ns / 1000000) : 0;
+	return r ? (unsigned)(r->tick_ns / 1000000) : 0;
 }
 
 void stats_report_runner_hook(void *report, const struct runner_totals *t)
 {
 	if (report)
-		report_now(report, stats_report_now_ns(), t);
+		report_now(report, stats_report_now_ns(), t, false);
+}
+
+void stats_report_final_hook(void *report, const struct runner_totals *t)
+{
+	if (report)
+		report_now(report, stats_report_now_ns(), t, true);
 }
 
 int stats_report_close(struct stats_report *r, const struct runner_totals *t, char *err,

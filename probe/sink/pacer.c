@@ -1,5 +1,5 @@
 /* The pacer of replay --speed. It flushes the real sink before waiting, so what was due is out
- * when it was due. */
+ * when it was due, and serves the sink's delivery reports while it waits. */
 #include "pacer.h"
 
 #include <stdbool.h>
@@ -45,9 +45,15 @@ static void wait_until(struct pacer *p, int64_t due_ns)
 		if (now >= due_ns)
 			return;
 		int64_t wake = due_ns - now > PACE_MAX_SLEEP_NS ? now + PACE_MAX_SLEEP_NS : due_ns;
-		struct timespec until = {.tv_sec = wake / CLOCK_NS_PER_SECOND,
-					 .tv_nsec = wake % CLOCK_NS_PER_SECOND};
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+		if (p->inner.ops->poll) {
+			/* A sink with delivery reports (Kafka) serves them while we wait, so that
+			 * what was sent counts delivered, not in flight, during a long pause. */
+			sink_poll(&p->inner, (int)((wake - now + 999999) / 1000000));
+		} else {
+			struct timespec until = {.tv_sec = wake / CLOCK_NS_PER_SECOND,
+						 .tv_nsec = wake % CLOCK_NS_PER_SECOND};
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+		}
 		if (p->hooks.waiting)
 			p->hooks.waiting(p->hooks.ctx);
 	}
@@ -91,6 +97,13 @@ static void paced_counters(void *state, struct sink_counters *out)
 	p->inner.ops->counters(p->inner.state, out);
 }
 
+static void paced_client_stats(void *state, struct sink_client_stats *out)
+{
+	struct pacer *p = state;
+	if (p->inner.ops->client_stats)
+		p->inner.ops->client_stats(p->inner.state, out);
+}
+
 static int paced_finish(void *state, char *err, size_t err_size)
 {
 	struct pacer *p = state;
@@ -110,6 +123,7 @@ static const struct sink_ops pacer_ops = {
     .poll = paced_poll,
     .flush = paced_flush,
     .counters = paced_counters,
+    .client_stats = paced_client_stats,
     .finish = paced_finish,
     .close = paced_close,
 };

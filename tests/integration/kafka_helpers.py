@@ -18,6 +18,7 @@ import struct
 import subprocess
 import time
 
+import pytest
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -170,6 +171,19 @@ class Broker:
         finally:
             consumer.close()
         return records
+
+
+def module_broker(dnsprobe_bin, tmp_path_factory, first_port, name):
+    """The body of a module-scoped broker fixture: skips the module when dnsprobe was built
+    without Kafka, else starts a broker on ports from first_port and wipes it afterwards."""
+    usage = subprocess.run([str(dnsprobe_bin), 'replay', '--help'], capture_output=True,
+                           text=True).stdout
+    if '--brokers' not in usage:
+        pytest.skip('%s was built without Kafka support' % dnsprobe_bin)
+    b = Broker(free_ports(first_port), tmp_path_factory.mktemp(name))
+    b.start()
+    yield b
+    b.wipe()
 
 
 class Record:

@@ -21,14 +21,7 @@ FROM_CORPUS = ['zeek__ipv6-fragmented-dns.pcap', 'dnscap__dnso1tcp.pcap', 'dnsca
 
 @pytest.fixture(scope='module')
 def broker(dnsprobe_bin, tmp_path_factory):
-    usage = subprocess.run([str(dnsprobe_bin), 'replay', '--help'], capture_output=True,
-                           text=True).stdout
-    if '--brokers' not in usage:
-        pytest.skip('%s was built without Kafka support' % dnsprobe_bin)
-    b = kh.Broker(kh.free_ports(29092), tmp_path_factory.mktemp('kafka-raw'))
-    b.start()
-    yield b
-    b.wipe()
+    yield from kh.module_broker(dnsprobe_bin, tmp_path_factory, 29092, 'kafka-raw')
 
 
 def captures():

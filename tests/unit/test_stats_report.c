@@ -2,7 +2,8 @@
  * exposition format 0.0.4 (prometheus.io/docs/instrumenting/exposition_formats): metric and
  * label names, label value escapes, one TYPE and HELP per family before its samples, families
  * not interleaved, no duplicate series, counters named *_total and never going down; values
- * against the totals given by hand; the file is replaced atomically. */
+ * against the totals given by hand, per worker and from a Kafka client; the file is replaced
+ * atomically. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -295,6 +296,67 @@ static void test_exposition_follows_the_format(void **state)
 	free(text);
 }
 
+static void test_workers_and_kafka_figures(void **state)
+{
+	(void)state;
+	struct runner_totals t = sample_totals();
+	t.lane_count = 2;
+	t.lanes[0].packets = 600;
+	t.lanes[1].packets = 400;
+	t.lanes[1].sink.in_flight = 7;
+	struct sink_client_stats *c = &t.lanes[1].client;
+	c->valid = true;
+	c->queue_messages = 12;
+	c->queue_max_messages = 100000;
+	c->sent_messages = 880;
+	c->broker_count = 2;
+	snprintf(c->brokers[0].name, sizeof(c->brokers[0].name), "k1:9092/1");
+	c->brokers[0].up = true;
+	c->brokers[0].rtt_p99_s = 0.25;
+	snprintf(c->brokers[1].name, sizeof(c->brokers[1].name), "k\"2:9092/2");
+	c->brokers[1].tx_errors = 3;
+	char *text;
+	render(&t, "eth0", &text);
+	struct exposition e;
+	parse_exposition(text, &e);
+	assert_true(value_of(&e, "dnsprobe_worker_packets_total{source=\"eth0\",worker=\"0\"}") ==
+		    600);
+	assert_true(value_of(&e, "dnsprobe_worker_packets_total{source=\"eth0\",worker=\"1\"}") ==
+		    400);
+	assert_true(
+	    value_of(&e, "dnsprobe_worker_records_in_flight{source=\"eth0\",worker=\"1\"}") == 7);
+	assert_string_equal(find_family(&e, "dnsprobe_worker_records_in_flight")->type, "gauge");
+	/* Only the worker whose sink has a client reports its figures. */
+	assert_true(value_of(&e, "dnsprobe_kafka_queue_messages{source=\"eth0\",worker=\"1\"}") ==
+		    12);
+	assert_null(strstr(text, "dnsprobe_kafka_queue_messages{source=\"eth0\",worker=\"0\"}"));
+	assert_true(
+	    value_of(&e, "dnsprobe_kafka_sent_messages_total{source=\"eth0\",worker=\"1\"}") ==
+	    880);
+	assert_true(value_of(&e,
+			     "dnsprobe_kafka_broker_up{source=\"eth0\",worker=\"1\",broker=\"k1:"
+			     "9092/1\"}") == 1);
+	assert_true(value_of(&e, "dnsprobe_kafka_broker_rtt_p99_seconds{source=\"eth0\",worker="
+				 "\"1\",broker=\"k1:9092/1\"}") == 0.25);
+	assert_true(value_of(&e, "dnsprobe_kafka_broker_tx_errors_total{source=\"eth0\",worker="
+				 "\"1\",broker=\"k\\\"2:9092/2\"}") == 3);
+	free(text);
+}
+
+static void test_no_kafka_families_without_a_client(void **state)
+{
+	(void)state;
+	struct runner_totals t = sample_totals();
+	t.lane_count = 1;
+	char *text;
+	render(&t, NULL, &text);
+	struct exposition e;
+	parse_exposition(text, &e);
+	assert_true(value_of(&e, "dnsprobe_worker_packets_total{worker=\"0\"}") == 0);
+	assert_null(strstr(text, "dnsprobe_kafka_"));
+	free(text);
+}
+
 static void test_without_source_label(void **state)
 {
 	(void)state;
@@ -426,6 +488,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exposition_follows_the_format),
 	    cmocka_unit_test(test_without_source_label),
+	    cmocka_unit_test(test_workers_and_kafka_figures),
+	    cmocka_unit_test(test_no_kafka_families_without_a_client),
 	    cmocka_unit_test(test_label_values_are_escaped),
 	    cmocka_unit_test(test_counters_never_go_down),
 	    cmocka_unit_test(test_file_is_replaced_atomically),

@@ -218,7 +218,7 @@ static int run(struct listen_options *o)
 	    .summary_json = o->summary_json,
 	    .interval_ms = stats_report_interval_ms(stats),
 	    .on_interval = stats_report_runner_hook,
-	    .on_final = stats_report_runner_hook,
+	    .on_final = stats_report_final_hook,
 	    .interval_ctx = stats,
 	};
 	struct runner *runner;

@@ -107,12 +107,22 @@ def test_replayed_dnstap_gives_the_capture_records(dnsprobe, dnsprobe_bin, tap_f
     capture, tap = tap_file
     expected = tshark_messages(capture)
     want = collections.Counter({k[:5] + k[6:]: n for k, n in expected.items()})
-    listener = Listener(dnsprobe_bin, tmp_path)
+    prom = tmp_path / 'dnsprobe.prom'
+    listener = Listener(dnsprobe_bin, tmp_path, '--stats-file', prom)
     replay_into(listener.sock, tap)
     time.sleep(0.5)
     log = listener.stop()
     got = records(listener.output)
     assert collections.Counter(fields(r) for r in got) == want
+    # the Prometheus file, read by the Prometheus client's own parser
+    from prometheus_client.parser import text_string_to_metric_families
+    samples = {(s.name, s.labels.get('reason')): s.value
+               for family in text_string_to_metric_families(prom.read_text())
+               for s in family.samples}
+    assert samples[('dnsprobe_dnstap_frames_total', None)] == len(got)
+    assert samples[('dnsprobe_dnstap_connections_opened_total', None)] == 1
+    assert samples[('dnsprobe_dnstap_connections_closed_total', None)] == 1
+    assert samples[('dnsprobe_dnstap_malformed_total', 'control')] == 0
     for r in got:
         assert r['dnsprobe']['input'] == 'dnstap'
         assert r['dnsprobe']['dnstap']['identity'] == 'tap-sender'

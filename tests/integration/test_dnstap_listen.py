@@ -10,6 +10,7 @@ import grp
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -123,6 +124,10 @@ def test_replayed_dnstap_gives_the_capture_records(dnsprobe, dnsprobe_bin, tap_f
     assert samples[('dnsprobe_dnstap_connections_opened_total', None)] == 1
     assert samples[('dnsprobe_dnstap_connections_closed_total', None)] == 1
     assert samples[('dnsprobe_dnstap_malformed_total', 'control')] == 0
+    docs = (pathlib.Path(__file__).resolve().parents[2] / 'docs' / 'operations.md').read_text()
+    families = {line.split()[2] for line in prom.read_text().splitlines()
+                if line.startswith('# TYPE ')}
+    assert families - set(re.findall(r'`(dnsprobe_[a-z0-9_]+)', docs)) == set()
     for r in got:
         assert r['dnsprobe']['input'] == 'dnstap'
         assert r['dnsprobe']['dnstap']['identity'] == 'tap-sender'

@@ -105,6 +105,12 @@ static int handle_listen_option(struct listen_options *o, int c, const char *arg
 			    "--dnstap: more than %d listeners; that many are not "
 			    "needed",
 			    DNSTAP_LISTEN_MAX_ADDRESSES);
+		for (unsigned i = 0; i < o->listen.address_count; i++)
+			if (strcmp(o->listen.addresses[i], arg) == 0)
+				return cli_usage_error(
+				    "--dnstap %s: given twice; give each address "
+				    "once",
+				    arg);
 		o->listen.addresses[o->listen.address_count++] = arg;
 		return 1;
 	case OPT_MAX_CONNECTIONS:

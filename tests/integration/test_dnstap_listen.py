@@ -495,6 +495,8 @@ def stat_mode(st):
     (['--dnstap', 'unix:/tmp/x-dnstap.sock', '--socket-group', 'no-such-group-dnstap'],
      '--socket-group'),
     (['--dnstap', 'unix:/nonexistent-dnstap/x.sock'], 'cannot bind'),
+    (['--dnstap', 'unix:/tmp/x-dnstap.sock', '--dnstap', 'unix:/tmp/x-dnstap.sock'],
+     'given twice'),
 ])
 def test_bad_options_say_what_is_wrong(dnsprobe, tmp_path, args, says):
     out = tmp_path / 'never.json'

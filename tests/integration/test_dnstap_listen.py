@@ -145,14 +145,31 @@ def test_replayed_dnstap_gives_the_capture_records(dnsprobe, dnsprobe_bin, tap_f
 
 
 def test_format_dnstap_passes_frames_through(dnsprobe_bin, tap_file, tmp_path):
-    need('fstrm_replay')
+    """What dnsprobe writes with --format dnstap is what fstrm_capture, the reference receiver,
+    writes for the same sender: the same frames, byte for byte, in the same order."""
+    need('fstrm_replay', 'fstrm_capture')
     _, tap = tap_file
-    sent = read_frame_streams(tap.read_bytes())
+    reference = tmp_path / 'fstrm_capture.tap'
+    sock = str(tmp_path / 'fstrm-capture-dnstap.sock')
+    capture = subprocess.Popen(['fstrm_capture', '-t', 'protobuf:dnstap.Dnstap', '-u', sock,
+                                '-w', str(reference)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(sock):
+        assert capture.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    replay_into(sock, tap)
+    time.sleep(0.5)
+    capture.send_signal(signal.SIGINT)
+    capture.communicate(timeout=30)
+    expected = read_frame_streams(reference.read_bytes())
+    assert expected == read_frame_streams(tap.read_bytes())
+
     listener = Listener(dnsprobe_bin, tmp_path, output=tmp_path / 'out.tap', fmt='dnstap')
     replay_into(listener.sock, tap)
     time.sleep(0.5)
     listener.stop()
-    assert read_frame_streams((tmp_path / 'out.tap').read_bytes()) == sent
+    assert read_frame_streams((tmp_path / 'out.tap').read_bytes()) == expected
 
 
 def test_eight_senders_at_once(dnsprobe_bin, tap_file, tmp_path):

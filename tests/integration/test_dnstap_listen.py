@@ -604,3 +604,45 @@ def test_resolver_killed_and_restarted(dnsprobe_bin, tmp_path):
     assert summary['dnstap']['connections_opened'] >= 2
     assert summary['dnstap']['connections_closed'] == summary['dnstap']['connections_opened']
     assert 'disconnected' in log
+
+
+def test_unbound_under_dnsperf(dnsprobe_bin, tmp_path):
+    """dnsperf sends a few thousand queries through unbound: every query it sent arrives as a
+    CLIENT_QUERY record and every response it got as a CLIENT_RESPONSE, each response matched to
+    its query (event.duration) with the same key."""
+    need('unbound', 'dnsperf')
+    listener = Listener(dnsprobe_bin, tmp_path)
+    port = free_udp_tcp_port()
+    conf = tmp_path / 'unbound.conf'
+    conf.write_text(UNBOUND_CONF.format(port=port, folder=tmp_path, sock=listener.sock))
+    unbound = subprocess.Popen(['unbound', '-d', '-c', str(conf)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    queries = tmp_path / 'queries.txt'
+    queries.write_text('www.dnstap.test A\nmail.dnstap.test AAAA\nnothere.dnstap.test A\n')
+    try:
+        deadline = time.monotonic() + 20
+        while subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
+                              '@127.0.0.1', 'www.dnstap.test'], capture_output=True,
+                             text=True).stdout.strip() != '192.0.2.1':
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        perf = subprocess.run(['dnsperf', '-s', '127.0.0.1', '-p', str(port), '-d', str(queries),
+                               '-n', '1000', '-c', '4', '-Q', '2000'], capture_output=True,
+                              text=True, timeout=120)
+        assert perf.returncode == 0, perf.stdout + perf.stderr
+        time.sleep(1)
+    finally:
+        unbound.terminate()
+        unbound.communicate(timeout=30)
+    listener.stop()
+    sent = int(re.search(r'Queries sent:\s+(\d+)', perf.stdout).group(1))
+    completed = int(re.search(r'Queries completed:\s+(\d+)', perf.stdout).group(1))
+    got = records(listener.output)
+    by_type = collections.Counter(r['dnsprobe']['dnstap']['type'] for r in got)
+    # the dig probes that waited for unbound to come up are in there too: one pair each
+    digs = sum(1 for r in got if r['dns']['type'] == 'query') - sent
+    assert 1 <= digs <= 200
+    assert by_type['CLIENT_QUERY'] == sent + digs
+    assert by_type['CLIENT_RESPONSE'] == completed + digs
+    answers = [r for r in got if r['dns']['type'] == 'answer']
+    assert all('duration' in r['event'] for r in answers), 'a response not matched'

@@ -646,3 +646,79 @@ def test_unbound_under_dnsperf(dnsprobe_bin, tmp_path):
     assert by_type['CLIENT_RESPONSE'] == completed + digs
     answers = [r for r in got if r['dns']['type'] == 'answer']
     assert all('duration' in r['event'] for r in answers), 'a response not matched'
+
+
+NAMED_CONF = """options {{
+    directory "{folder}";
+    pid-file "{folder}/named.pid";
+    session-keyfile "{folder}/session.key";
+    managed-keys-directory "{folder}";
+    listen-on port {port} {{ 127.0.0.1; }};
+    listen-on-v6 {{ none; }};
+    recursion no;
+    dnstap {{ auth; client; }};
+    dnstap-output unix "{sock}";
+    dnstap-identity "bind-dnstap-test";
+}};
+controls {{ }};
+zone "dnstap.test" {{ type primary; file "{folder}/dnstap.test.zone"; }};
+"""
+
+ZONE = """$TTL 300
+@ IN SOA ns.dnstap.test. admin.dnstap.test. 1 3600 600 86400 300
+@ IN NS ns.dnstap.test.
+ns IN A 127.0.0.1
+www IN A 192.0.2.1
+mail IN AAAA 2001:db8::25
+"""
+
+
+def test_bind_streams_every_query_and_response(dnsprobe_bin, tmp_path):
+    need('named', 'dig')
+    listener = Listener(dnsprobe_bin, tmp_path)
+    port = free_udp_tcp_port()
+    (tmp_path / 'dnstap.test.zone').write_text(ZONE)
+    conf = tmp_path / 'named.conf'
+    conf.write_text(NAMED_CONF.format(port=port, folder=tmp_path, sock=listener.sock))
+    named = subprocess.Popen(['named', '-g', '-c', str(conf)], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
+                              '@127.0.0.1', 'www.dnstap.test'], capture_output=True,
+                             text=True).stdout.strip() != '192.0.2.1':
+            assert named.poll() is None, named.stdout.read().decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        asked = []
+        for name, qtype, tcp in [('www.dnstap.test', 'A', False),
+                                 ('mail.dnstap.test', 'AAAA', True),
+                                 ('nothere.dnstap.test', 'A', False)]:
+            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
+                                 + (['+tcp'] if tcp else []),
+                                 capture_output=True, text=True, check=True).stdout
+            asked.append((name, qtype, int(out.split('id: ')[1].split()[0]),
+                          out.split('status: ')[1].split(',')[0], 'tcp' if tcp else 'udp'))
+        time.sleep(1.5)  # BIND's dnstap queue flushes on its own schedule
+    finally:
+        named.terminate()
+        named.communicate(timeout=30)
+    listener.stop()
+    got = records(listener.output)
+    for name, qtype, msg_id, status, transport in asked:
+        mine = [r for r in got if r['dns']['id'] == msg_id and
+                r['dns']['question']['name'] == name]
+        # an authoritative BIND 9.18 logs the query as AUTH_QUERY and the answer as
+        # CLIENT_RESPONSE (fstrm_capture and dnstap-ldns show the same)
+        assert sorted(r['dnsprobe']['dnstap']['type'] for r in mine) == \
+            ['AUTH_QUERY', 'CLIENT_RESPONSE'], (name, mine)
+        query = next(r for r in mine if r['dns']['type'] == 'query')
+        answer = next(r for r in mine if r['dns']['type'] == 'answer')
+        assert query['dnsprobe']['flow_key'] == answer['dnsprobe']['flow_key']
+        assert answer['dns']['response_code'] == status
+        assert answer['dns']['question']['type'] == qtype
+        assert query['network']['transport'] == transport
+        assert query['server'] == {'ip': '127.0.0.1', 'port': port}
+        assert answer['client'] == query['client']
+        assert query['dnsprobe']['dnstap']['identity'] == 'bind-dnstap-test'
+        assert 'duration' in answer['event']  # matched to its query

@@ -24,7 +24,9 @@ import pytest
 
 from conftest import CORPUS, run_env
 from tshark_oracle import strict_json_line
-from test_dnstap_output import dnstap_pb2, read_frame_streams, tshark_messages  # noqa: F401
+from test_dnstap_output import (broker, dnstap_pb2, from_protobuf,  # noqa: F401
+                                read_frame_streams, tshark_messages)
+import kafka_helpers as kh
 
 CAPTURE = 'dnscap__dnso1tcp.pcap'
 
@@ -722,3 +724,33 @@ def test_bind_streams_every_query_and_response(dnsprobe_bin, tmp_path):
         assert answer['client'] == query['client']
         assert query['dnsprobe']['dnstap']['identity'] == 'bind-dnstap-test'
         assert 'duration' in answer['event']  # matched to its query
+
+
+def test_listen_into_kafka_passes_frames_as_values(dnsprobe_bin, dnstap_pb2, broker, tap_file,
+                                                   tmp_path):
+    """Kafka output of the listener with --format dnstap: each value is the frame a sender sent,
+    keyed by the flow key of the addresses in it."""
+    need('fstrm_replay')
+    _, tap = tap_file
+    sent = read_frame_streams(tap.read_bytes())
+    broker.create_topic('dnstap-listen', 1)
+    sock = str(tmp_path / 'kafka-dnstap.sock')
+    proc = subprocess.Popen([str(dnsprobe_bin), 'listen', '--dnstap', 'unix:' + sock,
+                             '--brokers', broker.bootstrap, '--topic', 'dnstap-listen',
+                             '--format', 'dnstap'], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=run_env())
+    deadline = time.monotonic() + 30
+    while not os.path.exists(sock):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    replay_into(sock, tap)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    got = broker.consume_all('dnstap-listen')
+    assert sorted(r.value for r in got) == sorted(sent)
+    for r in got:
+        f, _ = from_protobuf(dnstap_pb2, r.value)
+        protocol = {'UDP': 17, 'TCP': 6}[f[0]]
+        assert r.key == kh.flow_key_binary(protocol, f[1], f[3], f[2], f[4])

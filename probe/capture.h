@@ -4,6 +4,7 @@
 #ifndef DNSPROBE_CAPTURE_H
 #define DNSPROBE_CAPTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "frame.h"
@@ -38,6 +39,15 @@ struct capture_drops {
 	uint64_t nic_errors;	    /* ierrors: bad frames */
 	uint64_t nic_no_mbuf;	    /* rx_nombuf: the mempool was empty */
 	uint64_t unread; /* kernel: passed the filter, not dropped, never read (set at the end) */
+	/* An input that takes connections (the dnstap listener): what became of them. */
+	bool has_connections;
+	uint64_t connections_opened;
+	uint64_t connections_closed;
+	uint64_t connections_refused; /* over --max-connections */
+	uint64_t frames;	      /* data frames handed out */
+	uint64_t bad_control;	   /* malformed or unexpected control frames (connection closed) */
+	uint64_t oversized;	   /* data frames over --max-frame-size (connection closed) */
+	uint64_t bad_content_type; /* not protobuf:dnstap.Dnstap (connection closed) */
 };
 
 void capture_drops_add(struct capture_drops *total, const struct capture_drops *part);

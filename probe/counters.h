@@ -17,8 +17,10 @@ enum malformed_reason {
 	MALFORMED_UDP_BAD_LENGTH,
 	MALFORMED_DNS_TOO_SHORT,
 	MALFORMED_RECORD_TOO_LARGE,
-	MALFORMED_TUNNEL_TRUNCATED, /* a tunnel header or the frame inside it cut short */
-	MALFORMED_TUNNEL_TOO_DEEP,  /* tunnels nested more than DECODE_MAX_TUNNELS deep */
+	MALFORMED_TUNNEL_TRUNCATED,  /* a tunnel header or the frame inside it cut short */
+	MALFORMED_TUNNEL_TOO_DEEP,   /* tunnels nested more than DECODE_MAX_TUNNELS deep */
+	MALFORMED_DNSTAP_PROTOBUF,   /* a dnstap frame that is not a Dnstap protobuf */
+	MALFORMED_DNSTAP_NO_MESSAGE, /* a Dnstap protobuf without a DNS message in it */
 	MALFORMED_REASON_COUNT
 };
 

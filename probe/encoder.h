@@ -22,6 +22,15 @@ enum event_input {
 	EVENT_INPUT_DNSTAP /* a dnstap frame a resolver sent */
 };
 
+/* For a message from a dnstap frame: what the sender said of it. Bytes are not NUL-terminated. */
+struct dnstap_origin {
+	const char *type; /* the Message.type name, e.g. "CLIENT_QUERY" */
+	const uint8_t *identity;
+	size_t identity_len;
+	const uint8_t *version;
+	size_t version_len;
+};
+
 /* What the stages after parse know about one DNS message. Pointers stay valid while the
  * encoder runs, not after. */
 struct dns_event {
@@ -51,6 +60,9 @@ struct dns_event {
 	const char *category;
 	const uint8_t *rule;
 	size_t rule_len;
+	/* For EVENT_INPUT_DNSTAP: the sender's view; frame holds the Dnstap protobuf as received.
+	 */
+	const struct dnstap_origin *dnstap;
 };
 
 /* Settings an encoder may use, the same for every worker. */
@@ -61,6 +73,9 @@ struct encoder_settings {
 struct value_encoder {
 	const char *name; /* --format NAME */
 	bool binary;	  /* false: text, one record per line in files */
+	/* Files of binary values are Frame Streams of this content type; NULL: binary values go
+	 * only to Kafka. */
+	const char *frame_stream_type;
 	/* Per-worker state; NULL when the encoder keeps none. Returns NULL when out of memory. */
 	void *(*state_new)(const struct encoder_settings *settings);
 	void (*state_free)(void *state); /* NULL when state_new is NULL */

@@ -89,13 +89,15 @@ static inline int sink_finish(struct sink *sink, char *err, size_t err_size)
 	return sink->ops->finish ? sink->ops->finish(sink->state, err, err_size) : 0;
 }
 
-/* Lines of JSON to a file, or to stdout for "-". A regular file is written under a temporary
- * name, synced to disk and renamed into place when finished; a second signal removes the
- * temporary file. A record counts delivered once written (write(2) took it); when the file
- * cannot be synced or put in place, every record counts failed. Once standard output (or a
+/* Records to a file, or to stdout for "-": one per line, or, given a frame_stream_type (e.g.
+ * "protobuf:dnstap.Dnstap"), a Frame Streams file of that content type. A regular file is written
+ * under a temporary name, synced to disk and renamed into place when finished; a second signal
+ * removes the temporary file. A record counts delivered once written (write(2) took it); when the
+ * file cannot be synced or put in place, every record counts failed. Once standard output (or a
  * FIFO) has no reader any more (EPIPE), the sink asks the probe to stop reading. Returns 0, or -1
  * with a message in err. */
-int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size);
+int sink_file_open(struct sink *sink, const char *path, const char *frame_stream_type, char *err,
+		   size_t err_size);
 
 /* Accepts every record and keeps none: for benchmarks and dry runs. */
 int sink_null_open(struct sink *sink, char *err, size_t err_size);

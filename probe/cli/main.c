@@ -5,6 +5,7 @@
 #include "capture_cmd.h"
 #include "check_cmd.h"
 #include "cli.h"
+#include "listen_cmd.h"
 #include "replay_cmd.h"
 
 #ifndef DNSPROBE_VERSION
@@ -20,6 +21,7 @@ static const char usage[] =
     "Commands:\n"
     "  replay FILE...   read pcap/pcapng files and publish records\n"
     "  capture          capture live from an interface (libpcap) or DPDK ports\n"
+    "  listen           take dnstap from resolvers (unix or TCP sockets)\n"
     "  check -i IFACE   tell whether a capture on IFACE can be trusted (offloads, drops)\n"
     "\n"
     "Run 'dnsprobe COMMAND --help' for the options of a command. Every command takes\n"
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(command, "capture") == 0)
 		return capture_main(argc - 1, argv + 1);
+	if (strcmp(command, "listen") == 0)
+		return listen_main(argc - 1, argv + 1);
 	if (strcmp(command, "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	return cli_usage_error("unknown command '%s'; see 'dnsprobe --help'", command);

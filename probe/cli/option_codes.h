@@ -46,7 +46,7 @@ enum option_code {
 	POLICY_OPT_RATE_LIMIT,
 	POLICY_OPT_RATE_LIMIT_PER_CLIENT,
 
-	/* Shared by replay and capture */
+	/* Shared by replay and capture (and listen: --summary-json) */
 	OPT_USER,
 	OPT_SUMMARY_JSON,
 	OPT_DNS_PORT,
@@ -66,6 +66,13 @@ enum option_code {
 	OPT_IDLE_EXIT,
 	OPT_RX_DESC,
 	OPT_MEMPOOL_SIZE,
+
+	/* listen */
+	OPT_DNSTAP,
+	OPT_MAX_CONNECTIONS,
+	OPT_MAX_FRAME_SIZE,
+	OPT_SOCKET_MODE,
+	OPT_SOCKET_GROUP,
 
 	/* check */
 	OPT_FIX,

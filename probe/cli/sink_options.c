@@ -37,7 +37,10 @@ const char sink_options_help[] =
     "                           of sending (replay's default: old captures would expire\n"
     "                           under retention and idempotence; capture's: capture)\n"
 #endif
-    "      --format json|raw    record value: JSON (default) or the packet bytes as captured\n"
+    "      --format json|raw|dnstap\n"
+    "                           record value: JSON (default), the packet bytes as\n"
+    "                           captured (Kafka only), or a dnstap message; files of\n"
+    "                           dnstap are Frame Streams (see docs/dnstap.md)\n"
     "      --key-format binary|text|community-id\n"
     "                           record key: the 38-byte flow key (default), its text form,\n"
     "                           or the flow's Community ID v1\n"
@@ -253,9 +256,10 @@ int sink_options_finish(struct sink_options *o)
 		    "--key-format chooses the Kafka record key and needs "
 		    "--brokers; file records carry the flow as dnsprobe.flow_key "
 		    "and network.community_id");
-	if (o->value_encoder->binary && !o->brokers && !o->discard)
+	if (o->value_encoder->binary && !o->value_encoder->frame_stream_type && !o->brokers &&
+	    !o->discard)
 		return cli_usage_error("--format %s needs Kafka output (--brokers); files take "
-				       "JSON records",
+				       "JSON or dnstap records",
 				       o->value_encoder->name);
 	return 0;
 }
@@ -285,7 +289,7 @@ int sink_options_open(const struct sink_options *o, struct sink *sink, char *err
 #endif
 	if (o->discard)
 		return sink_null_open(sink, err, err_size);
-	return sink_file_open(sink, o->output, err, err_size);
+	return sink_file_open(sink, o->output, o->value_encoder->frame_stream_type, err, err_size);
 }
 
 /* path is the output file, or the lane's own file ("{worker}" filled in). */

@@ -5,12 +5,14 @@
 
 #include "encoder.h"
 #include "key_encoders.h"
+#include "value_dnstap.h"
 #include "value_json.h"
 #include "value_raw.h"
 
 static const struct value_encoder *const value_encoders[] = {
     &value_json,
     &value_raw,
+    &value_dnstap,
 };
 
 static const struct key_encoder *const key_encoders[] = {

@@ -114,6 +114,9 @@ void timestamp_format(struct timestamp_cache *cache, int64_t ns, char out[TIMEST
 #define ANSWER_FIXED_MAX 256
 #define REASON_MAX	 64
 #define RULE_TEXT_MAX	 256 /* a category (at most 63 bytes) and a rule fit in the fixed part */
+/* The dnstap sender's identity and version are cut at this many bytes. */
+#define ORIGIN_TEXT_MAX 255
+#define DNSTAP_JSON_MAX (2 * JSON_STRING_MAX(ORIGIN_TEXT_MAX) + 128)
 
 /* Text known to need no escaping (mnemonics, client subnets, reasons), in quotes. */
 static char *put_plain(char *p, const char *text, size_t len)
@@ -479,7 +482,24 @@ static char *put_dnsprobe(char *p, const struct dns_event *r, const struct flow_
 		p = PUT(p, ",\"rule\":");
 		p = put_plain(p, rule, rule_text(r->rule, r->rule_len, rule));
 	}
-	return PUT(p, "}}");
+	if (!r->dnstap)
+		return PUT(p, ",\"input\":\"wire\"}}");
+	const struct dnstap_origin *o = r->dnstap;
+	p = PUT(p, ",\"input\":\"dnstap\",\"dnstap\":{\"type\":");
+	p = put_plain(p, o->type, strnlen(o->type, REASON_MAX));
+	if (o->identity) {
+		p = PUT(p, ",\"identity\":");
+		p = json_put_string(p, (const char *)o->identity,
+				    o->identity_len < ORIGIN_TEXT_MAX ? o->identity_len
+								      : ORIGIN_TEXT_MAX);
+	}
+	if (o->version) {
+		p = PUT(p, ",\"version\":");
+		p = json_put_string(p, (const char *)o->version,
+				    o->version_len < ORIGIN_TEXT_MAX ? o->version_len
+								     : ORIGIN_TEXT_MAX);
+	}
+	return PUT(p, "}}}");
 }
 
 /* The ECS event field set; a matched answer adds when the exchange started (the query's capture
@@ -623,11 +643,11 @@ static void write_tail(struct json_writer *w, const struct dns_event *r,
 	}
 	json_raw(w, "}", 1);
 	write_related(w, r, a, &resolved);
-	char *p = json_reserve(w, RECORD_FIXED_MAX);
+	char *p = json_reserve(w, RECORD_FIXED_MAX + DNSTAP_JSON_MAX);
 	if (!p)
 		return;
 	p = put_dnsprobe(p, r, texts);
-	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX);
+	assert((size_t)(p - (w->buf + w->len)) <= RECORD_FIXED_MAX + DNSTAP_JSON_MAX);
 	json_commit(w, p);
 }
 

@@ -16,6 +16,8 @@ static const char *const malformed_names[MALFORMED_REASON_COUNT] = {
     [MALFORMED_RECORD_TOO_LARGE] = "record_too_large",
     [MALFORMED_TUNNEL_TRUNCATED] = "tunnel_truncated",
     [MALFORMED_TUNNEL_TOO_DEEP] = "tunnel_too_deep",
+    [MALFORMED_DNSTAP_PROTOBUF] = "dnstap_protobuf",
+    [MALFORMED_DNSTAP_NO_MESSAGE] = "dnstap_no_message",
 };
 
 static const char *const abandon_names[ABANDON_REASON_COUNT] = {

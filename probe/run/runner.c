@@ -73,6 +73,14 @@ void capture_drops_add(struct capture_drops *total, const struct capture_drops *
 	total->nic_errors += part->nic_errors;
 	total->nic_no_mbuf += part->nic_no_mbuf;
 	total->unread += part->unread;
+	total->has_connections |= part->has_connections;
+	total->connections_opened += part->connections_opened;
+	total->connections_closed += part->connections_closed;
+	total->connections_refused += part->connections_refused;
+	total->frames += part->frames;
+	total->bad_control += part->bad_control;
+	total->oversized += part->oversized;
+	total->bad_content_type += part->bad_content_type;
 }
 
 /* "{worker}" in the output path gives every worker a file of its own. */
@@ -555,6 +563,13 @@ static void control_loop(struct runner *r, const struct lane_executor *executor)
 
 static void print_drops(FILE *out, const struct capture_drops *d)
 {
+	if (d->has_connections)
+		fprintf(out,
+			"dnsprobe: dnstap: %" PRIu64 " connections (%" PRIu64 " closed, %" PRIu64
+			" refused), %" PRIu64 " frames; malformed: %" PRIu64 " control, %" PRIu64
+			" oversized, %" PRIu64 " content type\n",
+			d->connections_opened, d->connections_closed, d->connections_refused,
+			d->frames, d->bad_control, d->oversized, d->bad_content_type);
 	switch (d->source) {
 	case DROPS_KERNEL:
 		fprintf(out,
@@ -610,10 +625,19 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 		",\"capture\":{\"drop_source\":\"%s\",\"received\":%" PRIu64
 		",\"kernel_dropped\":%" PRIu64 ",\"interface_dropped\":%" PRIu64
 		",\"nic_missed\":%" PRIu64 ",\"nic_errors\":%" PRIu64 ",\"nic_no_mbuf\":%" PRIu64
-		",\"unread\":%" PRIu64 ",\"elapsed_s\":%.6f,\"receiving_s\":%.6f}}\n",
+		",\"unread\":%" PRIu64 ",\"elapsed_s\":%.6f,\"receiving_s\":%.6f}",
 		source_names[d->source], d->received, d->kernel_dropped, d->interface_dropped,
 		d->nic_missed, d->nic_errors, d->nic_no_mbuf, d->unread, t->elapsed_s,
 		t->receiving_s);
+	if (d->has_connections)
+		fprintf(out,
+			",\"dnstap\":{\"connections_opened\":%" PRIu64
+			",\"connections_closed\":%" PRIu64 ",\"connections_refused\":%" PRIu64
+			",\"frames\":%" PRIu64 ",\"bad_control\":%" PRIu64 ",\"oversized\":%" PRIu64
+			",\"bad_content_type\":%" PRIu64 "}",
+			d->connections_opened, d->connections_closed, d->connections_refused,
+			d->frames, d->bad_control, d->oversized, d->bad_content_type);
+	fputs("}\n", out);
 	free(text);
 	rc = ferror(out) ? -1 : 0;
 	if (fclose(out) != 0)

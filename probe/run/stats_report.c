@@ -442,6 +442,31 @@ int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, cons
 		write_uint_metric(out, source, counters[i].name, "counter", counters[i].help,
 				  counters[i].value);
 
+	if (d->has_connections) {
+		const struct counter_metric dnstap[] = {
+		    {"dnsprobe_dnstap_connections_opened_total", "dnstap senders that connected.",
+		     d->connections_opened},
+		    {"dnsprobe_dnstap_connections_closed_total",
+		     "dnstap connections closed (by the sender, or for a fault).",
+		     d->connections_closed},
+		    {"dnsprobe_dnstap_connections_refused_total",
+		     "dnstap connections refused over --max-connections.", d->connections_refused},
+		    {"dnsprobe_dnstap_frames_total", "dnstap data frames received.", d->frames},
+		};
+		for (size_t i = 0; i < sizeof(dnstap) / sizeof(dnstap[0]); i++)
+			write_uint_metric(out, source, dnstap[i].name, "counter", dnstap[i].help,
+					  dnstap[i].value);
+		const char *reasons[] = {"control", "oversized", "content_type"};
+		uint64_t values[] = {d->bad_control, d->oversized, d->bad_content_type};
+		write_family_head(
+		    out, "dnsprobe_dnstap_malformed_total", "counter",
+		    "dnstap connections closed for breaking Frame Streams, by reason.");
+		for (size_t i = 0; i < 3; i++) {
+			fputs("dnsprobe_dnstap_malformed_total", out);
+			write_labels(out, source, "reason", reasons[i]);
+			fprintf(out, " %" PRIu64 "\n", values[i]);
+		}
+	}
 	write_family_head(out, "dnsprobe_malformed_total", "counter",
 			  "Packets with no usable DNS message, by reason.");
 	for (int reason = MALFORMED_NONE + 1; reason < MALFORMED_REASON_COUNT; reason++) {

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "dns_match.h"
 #include "dns_parse.h"
+#include "dnstap_message.h"
 #include "flow_key.h"
 #include "policy.h"
 
@@ -37,6 +38,7 @@ struct worker {
 	const uint8_t *datagram_l4;
 	size_t datagram_len;
 	void *encoder_state;
+	struct dnstap_decoder *dnstap; /* for frames from the dnstap listener */
 	uint8_t *value;
 	void (*wait_hook)(void *ctx);
 	void *wait_ctx;
@@ -72,8 +74,9 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->matcher = dns_matcher_new(&config->match, &w->counters);
 	if (config->policy)
 		w->policy = policy_worker_new(config->policy, &w->counters);
+	w->dnstap = dnstap_decoder_new();
 	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher ||
-	    (config->policy && !w->policy)) {
+	    (config->policy && !w->policy) || !w->dnstap) {
 		worker_free(w);
 		return NULL;
 	}
@@ -89,6 +92,7 @@ void worker_free(struct worker *w)
 	tcp_reassembly_free(w->streams);
 	dns_matcher_free(w->matcher);
 	policy_worker_free(w->policy);
+	dnstap_decoder_free(w->dnstap);
 	if (w->encoder_state)
 		w->config->value_encoder->state_free(w->encoder_state);
 	free(w->message);
@@ -180,9 +184,11 @@ static void publish(struct worker *w, const struct sink_record *record)
 	}
 }
 
-/* One DNS message (a UDP payload, or a message from a TCP stream) becomes one record. */
-static void handle_dns(struct worker *w, const struct frame *frame, const struct packet_info *p,
-		       const uint8_t *dns, size_t dns_len, bool truncated)
+/* One DNS message (a UDP payload, a message from a TCP stream, or one a resolver sent as
+ * dnstap, with what it said of it in origin) becomes one record. */
+static void handle_message(struct worker *w, const struct frame *frame, const struct packet_info *p,
+			   const uint8_t *dns, size_t dns_len, bool truncated, int64_t ts_ns,
+			   const struct dnstap_origin *origin)
 {
 	if (!dns_parse(w->parser, dns, dns_len, truncated, w->message)) {
 		count_malformed(w, MALFORMED_DNS_TOO_SHORT);
@@ -192,12 +198,12 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	struct flow_key key;
 	bool sender_is_a = flow_key_build(p, &key);
 	struct dns_match_result match;
-	dns_match_message(w->matcher, &key, sender_is_a, w->message, dns_len, frame->ts_ns, &match);
+	dns_match_message(w->matcher, &key, sender_is_a, w->message, dns_len, ts_ns, &match);
 	struct policy_result policy = {0};
 	if (w->policy) {
 		enum policy_verdict verdict =
 		    policy_decide(w->policy, dns, dns_len, w->message, &key, sender_is_a, &match,
-				  frame->ts_ns, &policy);
+				  ts_ns, &policy);
 		if (!w->message->is_response)
 			dns_match_mark_query(w->matcher, verdict == POLICY_LIMITED);
 		if (verdict != POLICY_KEEP) {
@@ -206,10 +212,10 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 		}
 	}
 	struct dns_event event = {
-	    .timestamp_ns = frame->ts_ns,
+	    .timestamp_ns = ts_ns,
 	    .frame = frame,
 	    .link_type = frame->link_type,
-	    .input = EVENT_INPUT_WIRE,
+	    .input = origin ? EVENT_INPUT_DNSTAP : EVENT_INPUT_WIRE,
 	    .packet = p,
 	    .key = &key,
 	    .sender_is_a = sender_is_a,
@@ -224,6 +230,7 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	    .category = policy.category,
 	    .rule = policy.rule,
 	    .rule_len = policy.rule_len,
+	    .dnstap = origin,
 	};
 	uint8_t key_bytes[KEY_ENCODED_MAX];
 	struct sink_record record = {
@@ -232,7 +239,7 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	    .value = w->value,
 	    .value_len = w->config->value_encoder->encode(w->encoder_state, &event, w->value,
 							  VALUE_BUFFER_SIZE),
-	    .timestamp_ns = frame->ts_ns,
+	    .timestamp_ns = ts_ns,
 	};
 	if (record.value_len == 0) {
 		count_malformed(w, MALFORMED_RECORD_TOO_LARGE);
@@ -241,6 +248,25 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	if (w->message->malformed)
 		w->counters.records_partial++;
 	publish(w, &record);
+}
+
+static void handle_dns(struct worker *w, const struct frame *frame, const struct packet_info *p,
+		       const uint8_t *dns, size_t dns_len, bool truncated)
+{
+	handle_message(w, frame, p, dns, dns_len, truncated, frame->ts_ns, NULL);
+}
+
+/* A frame from the dnstap listener: the message a resolver sent, timed as it said. */
+static void handle_dnstap(struct worker *w, const struct frame *frame)
+{
+	struct dnstap_decoded d;
+	enum malformed_reason reason = dnstap_decode(w->dnstap, frame->data, frame->caplen, &d);
+	if (reason != MALFORMED_NONE) {
+		count_malformed(w, reason);
+		return;
+	}
+	handle_message(w, frame, &d.packet, d.dns, d.dns_len, false,
+		       d.has_time ? d.ts_ns : frame->ts_ns, &d.origin);
 }
 
 struct tcp_message_context {
@@ -321,6 +347,10 @@ void worker_packet(struct worker *w, const struct frame *frame)
 	int link_type = frame->link_type;
 	w->counters.packets++;
 	w->last_ts_ns = frame->ts_ns;
+	if (link_type == FRAME_LINK_DNSTAP) {
+		handle_dnstap(w, frame);
+		return;
+	}
 	if (!decode_link_type_supported(link_type)) {
 		w->counters.unsupported_link++;
 		return;

@@ -1,10 +1,12 @@
-/* The file sink: one record per line, to stdout or to a file that appears only when complete.
- * Records collect in a buffer that goes out with write(2); they count delivered only once
- * written, and failed when the write, the sync or the rename fails. */
+/* The file sink: one record per line, or a Frame Streams file (libfstrm's writer over this
+ * sink's buffer), to stdout or to a file that appears only when complete. Records collect in a
+ * buffer that goes out with write(2); they count delivered only once written, and failed when
+ * the write, the sync or the rename fails. */
 #include "sink.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fstrm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ struct file_sink {
 	uint64_t failed;    /* records accepted whose write failed */
 	int write_errno;    /* the first error; 0 while there is none */
 	bool finished;
+	struct fstrm_writer *frames; /* Frame Streams output; NULL: one record per line */
 };
 
 static void note_failure(struct file_sink *s, int err)
@@ -67,17 +70,18 @@ static uint64_t count_lines(const char *data, size_t len)
 	return lines;
 }
 
-/* The buffered records are delivered when all went out; those cut short by an error failed. */
+/* The buffered records are delivered when all went out; those cut short by an error failed
+ * (for Frame Streams, every buffered one: a cut stream is not read past the cut). */
 static void write_buffer(struct file_sink *s)
 {
-	if (s->buffered == 0)
+	if (s->used == 0)
 		return;
 	size_t done = write_all(s->fd, s->buffer, s->used);
 	if (done == s->used) {
 		s->delivered += s->buffered;
 	} else {
 		int err = errno;
-		uint64_t whole = count_lines(s->buffer, done);
+		uint64_t whole = s->frames ? 0 : count_lines(s->buffer, done);
 		s->delivered += whole;
 		s->failed += s->buffered - whole;
 		note_failure(s, err);
@@ -86,17 +90,60 @@ static void write_buffer(struct file_sink *s)
 	s->buffered = 0;
 }
 
+/* Where libfstrm's writer puts its bytes (frames and control frames): the buffer, or straight
+ * out what is larger than it. */
+static fstrm_res frames_write(void *state, const struct iovec *iov, int iovcnt)
+{
+	struct file_sink *s = state;
+	if (s->fd < 0) /* abandoned: the STOP frame of destroying the writer goes nowhere */
+		return fstrm_res_failure;
+	for (int i = 0; i < iovcnt && !s->write_errno; i++) {
+		if (s->used + iov[i].iov_len > FILE_BUFFER_SIZE)
+			write_buffer(s);
+		if (iov[i].iov_len > FILE_BUFFER_SIZE) {
+			if (write_all(s->fd, iov[i].iov_base, iov[i].iov_len) != iov[i].iov_len)
+				note_failure(s, errno);
+		} else if (!s->write_errno) {
+			memcpy(s->buffer + s->used, iov[i].iov_base, iov[i].iov_len);
+			s->used += iov[i].iov_len;
+		}
+	}
+	return s->write_errno ? fstrm_res_failure : fstrm_res_success;
+}
+
+static fstrm_res frames_nothing_to_do(void *state)
+{
+	(void)state;
+	return fstrm_res_success;
+}
+
+static enum sink_status frame_emit(struct file_sink *s, const struct sink_record *record)
+{
+	bool large = record->value_len + sizeof(uint32_t) > FILE_BUFFER_SIZE;
+	if (fstrm_writer_write(s->frames, record->value, record->value_len) != fstrm_res_success) {
+		s->failed++;
+		return SINK_OK;
+	}
+	if (large) /* already written through */
+		s->delivered++;
+	else
+		s->buffered++;
+	return SINK_OK;
+}
+
 static enum sink_status file_emit(void *state, const struct sink_record *record)
 {
 	struct file_sink *s = state;
 	if (s->write_errno || s->finished)
 		return SINK_FAILED;
-	size_t need = record->value_len + 1;
+	size_t need = record->value_len + (s->frames ? sizeof(uint32_t) : 1);
 	if (s->used + need > FILE_BUFFER_SIZE) {
 		write_buffer(s);
 		if (s->write_errno)
 			return SINK_FAILED;
 	}
+	if (s->frames)
+		return frame_emit(s, record);
 	if (need > FILE_BUFFER_SIZE) { /* larger than the buffer: written at once */
 		if (write_all(s->fd, record->value, record->value_len) == record->value_len &&
 		    write_all(s->fd, "\n", 1) == 1) {
@@ -139,6 +186,8 @@ static int file_finish(void *state, char *err, size_t err_size)
 	if (s->finished)
 		return 0;
 	s->finished = true;
+	if (s->frames && fstrm_writer_close(s->frames) != fstrm_res_success && !s->write_errno)
+		note_failure(s, EIO);
 	write_buffer(s);
 	struct stat st;
 	bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -177,6 +226,8 @@ static int file_finish(void *state, char *err, size_t err_size)
 
 static void file_free(struct file_sink *s)
 {
+	if (s->frames)
+		fstrm_writer_destroy(&s->frames);
 	free(s->path);
 	free(s->tmp_path);
 	free(s->buffer);
@@ -192,6 +243,7 @@ static int file_close(void *state, bool complete, char *err, size_t err_size)
 	} else if (!s->finished) {
 		if (s->fd != STDOUT_FILENO)
 			close(s->fd);
+		s->fd = -1;
 		if (s->tmp_path) {
 			unlink(s->tmp_path);
 			signals_forget_file(s->tracked);
@@ -276,7 +328,32 @@ static int open_output(struct file_sink *s, const char *path, char *err, size_t 
 	return open_temporary(s, path, err, err_size);
 }
 
-int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_size)
+/* A unidirectional Frame Streams writer (no read method: no handshake) over the buffer; the
+ * START control frame goes into the buffer at once. */
+static int open_frames(struct file_sink *s, const char *content_type, char *err, size_t err_size)
+{
+	struct fstrm_writer_options *options = fstrm_writer_options_init();
+	struct fstrm_rdwr *rdwr = fstrm_rdwr_init(s);
+	if (options && rdwr) {
+		fstrm_writer_options_add_content_type(options, content_type, strlen(content_type));
+		fstrm_rdwr_set_open(rdwr, frames_nothing_to_do);
+		fstrm_rdwr_set_close(rdwr, frames_nothing_to_do);
+		fstrm_rdwr_set_write(rdwr, frames_write);
+		s->frames = fstrm_writer_init(options, &rdwr);
+	}
+	if (rdwr)
+		fstrm_rdwr_destroy(&rdwr);
+	if (options)
+		fstrm_writer_options_destroy(&options);
+	if (!s->frames || fstrm_writer_open(s->frames) != fstrm_res_success) {
+		snprintf(err, err_size, "cannot start the Frame Streams output: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int sink_file_open(struct sink *sink, const char *path, const char *frame_stream_type, char *err,
+		   size_t err_size)
 {
 	struct file_sink *s = cache_line_calloc(sizeof(*s));
 	if (!s) {
@@ -291,7 +368,8 @@ int sink_file_open(struct sink *sink, const char *path, char *err, size_t err_si
 		file_free(s);
 		return -1;
 	}
-	if (open_output(s, path, err, err_size) != 0) {
+	if (open_output(s, path, err, err_size) != 0 ||
+	    (frame_stream_type && open_frames(s, frame_stream_type, err, err_size) != 0)) {
 		if (s->fd >= 0)
 			close(s->fd);
 		file_free(s);

@@ -171,7 +171,7 @@ static void record_layout(void **state)
 		 "00000000000000000000ffff0a630001"
 		 "00000000000000000000ffff0a630007"
 		 "00359c40\",\"direction\":\"a_to_b\",\"size\":29,"
-		 "\"counts\":{\"qd\":1,\"an\":0,\"ns\":0,\"ar\":0}}}",
+		 "\"counts\":{\"qd\":1,\"an\":0,\"ns\":0,\"ar\":0},\"input\":\"wire\"}}",
 		 hostname);
 	assert_string_equal(buf, expected);
 	record_json_state_free(json_state);

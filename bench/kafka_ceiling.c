@@ -2,7 +2,8 @@
  * producer sends the records dnsprobe wrote (JSON lines, each keyed by its flow key) the way the
  * Kafka sink does: same settings (given with -X), one produce call per record with a copy, a poll
  * after every burst, and a short poll while the queue is full. With -B, one rd_kafka_produce_batch
- * per burst instead (which cannot set the records' timestamps: measured, not used by the sink).
+ * per burst instead (which cannot set the records' timestamps: measured, not used by the sink);
+ * with -N, without the copy.
  * Reading the file is not timed. */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,10 @@
 #define FULL_POLL_MS	 10
 #define FLUSH_TIMEOUT_MS 60000
 #define MAX_SETTINGS	 64
+
+/* RD_KAFKA_MSG_F_COPY, or 0 with -N: librdkafka points at the records in memory (they stay for
+ * the whole run) instead of copying each value. */
+static int msg_flags = RD_KAFKA_MSG_F_COPY;
 
 struct record {
 	const char *value;
@@ -174,7 +179,7 @@ static uint64_t produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struc
 	for (size_t i = 0; i < count; i++) {
 		for (;;) {
 			rd_kafka_resp_err_t err = rd_kafka_producev(
-			    rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(msg_flags),
 			    RD_KAFKA_V_KEY(records[i].key, KEY_LEN),
 			    RD_KAFKA_V_VALUE((void *)records[i].value, records[i].value_len),
 			    RD_KAFKA_V_END);
@@ -213,7 +218,7 @@ static uint64_t produce_all_batched(rd_kafka_t *rk, rd_kafka_topic_t *topic,
 			};
 		for (;;) {
 			accepted += (uint64_t)rd_kafka_produce_batch(topic, RD_KAFKA_PARTITION_UA,
-								     RD_KAFKA_MSG_F_COPY, burst, n);
+								     msg_flags, burst, n);
 			int left = 0;
 			for (int i = 0; i < n; i++) {
 				if (burst[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -236,11 +241,12 @@ static uint64_t produce_all_batched(rd_kafka_t *rk, rd_kafka_topic_t *topic,
 }
 
 static const char usage[] =
-    "Usage: kafka_ceiling -b BROKERS -t TOPIC -r RECORDS.jsonl [-B] [-X property=value]...\n"
+    "Usage: kafka_ceiling -b BROKERS -t TOPIC -r RECORDS.jsonl [-B] [-N] [-X property=value]...\n"
     "Sends every JSON line of RECORDS.jsonl (keyed by its flow_key) once, waits for the\n"
     "delivery reports and prints one JSON line: records, delivered, failed, value bytes,\n"
     "wall and CPU seconds of the sending (reading the file excluded). -B: one\n"
-    "rd_kafka_produce_batch per burst of 256 records instead of one rd_kafka_producev each.\n";
+    "rd_kafka_produce_batch per burst of 256 records instead of one rd_kafka_producev each.\n"
+    "-N: no copy of the values (librdkafka points at them in memory).\n";
 
 int main(int argc, char **argv)
 {
@@ -248,10 +254,13 @@ int main(int argc, char **argv)
 	char *settings[MAX_SETTINGS];
 	int setting_count = 0, c;
 	bool batched = false;
-	while ((c = getopt(argc, argv, "b:t:r:X:Bh")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:r:X:BNh")) != -1) {
 		switch (c) {
 		case 'B':
 			batched = true;
+			break;
+		case 'N':
+			msg_flags = 0;
 			break;
 		case 'b':
 			brokers = optarg;

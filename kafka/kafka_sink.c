@@ -33,7 +33,7 @@ static const char *const default_settings[][2] = {
     {"compression.type", "lz4"},
     {"linger.ms", "20"},
     {"queue.buffering.max.messages", "50000"},
-    {"queue.buffering.max.kbytes", "32768"},
+    {"queue.buffering.max.kbytes", "16384"},
     {"statistics.interval.ms", "1000"},
 };
 

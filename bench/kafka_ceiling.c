@@ -1,9 +1,10 @@
 /* kafka_ceiling: the fastest dnsprobe's Kafka path could be on this machine. A bare librdkafka
  * producer sends the records dnsprobe wrote (JSON lines, each keyed by its flow key) the way the
  * Kafka sink does: same settings (given with -X), one produce call per record with a copy, a poll
- * after every burst, and a short poll while the queue is full. With -B it hands each burst to
- * rd_kafka_produce_batch instead, to measure what batching the calls would buy. Reading the file
- * is not timed. */
+ * after every burst, and a short poll while the queue is full. With -B, one rd_kafka_produce_batch
+ * per burst instead (which cannot set the records' timestamps: measured, not used by the sink);
+ * with -N, without the copy.
+ * Reading the file is not timed. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,6 +22,10 @@
 #define FULL_POLL_MS	 10
 #define FLUSH_TIMEOUT_MS 60000
 #define MAX_SETTINGS	 64
+
+/* RD_KAFKA_MSG_F_COPY, or 0 with -N: librdkafka points at the records in memory (they stay for
+ * the whole run) instead of copying each value. */
+static int msg_flags = RD_KAFKA_MSG_F_COPY;
 
 struct record {
 	const char *value;
@@ -174,7 +179,7 @@ static uint64_t produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struc
 	for (size_t i = 0; i < count; i++) {
 		for (;;) {
 			rd_kafka_resp_err_t err = rd_kafka_producev(
-			    rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(msg_flags),
 			    RD_KAFKA_V_KEY(records[i].key, KEY_LEN),
 			    RD_KAFKA_V_VALUE((void *)records[i].value, records[i].value_len),
 			    RD_KAFKA_V_END);
@@ -195,61 +200,67 @@ static uint64_t produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struc
 	return accepted;
 }
 
-/* The same, one rd_kafka_produce_batch per burst (copies, the partitioner per record); records
- * the queue had no room for are offered again after a short poll. */
-static uint64_t produce_batches(rd_kafka_t *rk, rd_kafka_topic_t *topic,
-				const struct record *records, size_t count)
+/* The same, one rd_kafka_produce_batch call per burst of BURST records; the ones refused for a
+ * full queue are sent again after a short poll. */
+static uint64_t produce_all_batched(rd_kafka_t *rk, rd_kafka_topic_t *topic,
+				    const struct record *records, size_t count)
 {
 	static rd_kafka_message_t burst[BURST];
 	uint64_t accepted = 0;
-	for (size_t i = 0; i < count; i += BURST) {
-		int n = (int)(count - i < BURST ? count - i : BURST);
-		for (int j = 0; j < n; j++) {
-			memset(&burst[j], 0, sizeof(burst[j]));
-			burst[j].payload = (void *)records[i + (size_t)j].value;
-			burst[j].len = records[i + (size_t)j].value_len;
-			burst[j].key = (void *)records[i + (size_t)j].key;
-			burst[j].key_len = KEY_LEN;
-		}
-		while (n > 0) {
+	for (size_t first = 0; first < count; first += BURST) {
+		int n = count - first < BURST ? (int)(count - first) : BURST;
+		for (int i = 0; i < n; i++)
+			burst[i] = (rd_kafka_message_t){
+			    .payload = (void *)records[first + i].value,
+			    .len = records[first + i].value_len,
+			    .key = (void *)records[first + i].key,
+			    .key_len = KEY_LEN,
+			};
+		for (;;) {
 			accepted += (uint64_t)rd_kafka_produce_batch(topic, RD_KAFKA_PARTITION_UA,
-								     RD_KAFKA_MSG_F_COPY, burst, n);
+								     msg_flags, burst, n);
 			int left = 0;
-			for (int j = 0; j < n; j++) {
-				if (burst[j].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			for (int i = 0; i < n; i++) {
+				if (burst[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
 					continue;
-				if (burst[j].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+				if (burst[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 					fprintf(stderr, "kafka_ceiling: produce failed: %s\n",
-						rd_kafka_err2str(burst[j].err));
+						rd_kafka_err2str(burst[i].err));
 					return accepted;
 				}
-				burst[left] = burst[j];
-				burst[left++].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+				burst[left++] = burst[i];
 			}
+			if (left == 0)
+				break;
 			n = left;
-			rd_kafka_poll(rk, n > 0 ? FULL_POLL_MS : 0);
+			rd_kafka_poll(rk, FULL_POLL_MS);
 		}
+		rd_kafka_poll(rk, 0);
 	}
 	return accepted;
 }
 
 static const char usage[] =
-    "Usage: kafka_ceiling -b BROKERS -t TOPIC -r RECORDS.jsonl [-B] [-X property=value]...\n"
+    "Usage: kafka_ceiling -b BROKERS -t TOPIC -r RECORDS.jsonl [-B] [-N] [-X property=value]...\n"
     "Sends every JSON line of RECORDS.jsonl (keyed by its flow_key) once, waits for the\n"
     "delivery reports and prints one JSON line: records, delivered, failed, value bytes,\n"
     "wall and CPU seconds of the sending (reading the file excluded). -B: one\n"
-    "rd_kafka_produce_batch per burst of 256 records instead of one produce call per record.\n";
+    "rd_kafka_produce_batch per burst of 256 records instead of one rd_kafka_producev each.\n"
+    "-N: no copy of the values (librdkafka points at them in memory).\n";
 
 int main(int argc, char **argv)
 {
 	const char *brokers = NULL, *topic_name = NULL, *path = NULL;
 	char *settings[MAX_SETTINGS];
 	int setting_count = 0, c;
-	bool batches = false;
-	while ((c = getopt(argc, argv, "b:t:r:X:Bh")) != -1) {
+	bool batched = false;
+	while ((c = getopt(argc, argv, "b:t:r:X:BNh")) != -1) {
 		switch (c) {
 		case 'B':
-			batches = true;
+			batched = true;
+			break;
+		case 'N':
+			msg_flags = 0;
 			break;
 		case 'b':
 			brokers = optarg;
@@ -294,7 +305,7 @@ int main(int argc, char **argv)
 		return 2;
 	rd_kafka_topic_t *topic = rd_kafka_topic_new(rk, topic_name, NULL);
 	double wall0 = seconds_now(), cpu0 = cpu_seconds();
-	uint64_t accepted = batches ? produce_batches(rk, topic, records, count)
+	uint64_t accepted = batched ? produce_all_batched(rk, topic, records, count)
 				    : produce_all(rk, topic, records, count);
 	rd_kafka_flush(rk, FLUSH_TIMEOUT_MS);
 	double wall = seconds_now() - wall0, cpu = cpu_seconds() - cpu0;

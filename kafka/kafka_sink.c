@@ -32,8 +32,8 @@ static const char *const default_settings[][2] = {
     {"acks", "all"},
     {"compression.type", "lz4"},
     {"linger.ms", "20"},
-    {"queue.buffering.max.messages", "100000"},
-    {"queue.buffering.max.kbytes", "24576"},
+    {"queue.buffering.max.messages", "50000"},
+    {"queue.buffering.max.kbytes", "16384"},
     {"statistics.interval.ms", "1000"},
 };
 

@@ -367,7 +367,9 @@ def test_broker_gone_for_good_records_fail_and_summary_balances(dnsprobe, kafka,
     summary = tmp_path / 'summary.json'
     cmd = [str(dnsprobe.binary), 'replay', str(capture), '--brokers', kafka.bootstrap,
            '--topic', topic, '-X', 'message.timeout.ms=2000', '--summary-json', str(summary)]
-    returncode, stderr = replay_killing_broker(cmd, kafka, topic, packets, False, 120)
+    # Records fail one full queue at a time, each round taking message.timeout.ms and
+    # librdkafka's timeout scan: with the 16 MiB queue this replay takes ~150 s.
+    returncode, stderr = replay_killing_broker(cmd, kafka, topic, packets, False, 300)
     assert returncode == 1, stderr
     s = json.loads(summary.read_text())
     assert s['balanced'] and s['records'] == packets, s

@@ -372,9 +372,12 @@ def test_kafka_figures_while_publishing(dnsprobe_bin, broker, waiting_pcap, tmp_
         rc = probe.stop()
     assert rc == 0, probe.describe()
     assert held == 2 * PAIRS
-    # The queue's bound is our documented default (docs/kafka.md), and nothing waits in it.
+    # The queue's bounds are our documented defaults (docs/kafka.md, "Sizing the producer
+    # queue": 50 000 records, 16 MiB of keys and values), and nothing waits in it.
     assert value(body, 'dnsprobe_kafka_queue_max_messages', source='replay',
-                 worker='0') == 100000
+                 worker='0') == 50000
+    assert value(body, 'dnsprobe_kafka_queue_max_bytes', source='replay',
+                 worker='0') == 16384 * 1024
     assert value(body, 'dnsprobe_kafka_queue_messages', source='replay', worker='0') == 0
     brokers = {dict(labels)['broker']: v for (name, labels), v in samples(body).items()
                if name == 'dnsprobe_kafka_broker_up'}

@@ -256,6 +256,36 @@ dnstap:
 """
 
 
+def wait_until_answering(server, port, name, timeout=20):
+    """Asks server (a Popen) on 127.0.0.1:port for name until it answers 192.0.2.1."""
+    deadline = time.monotonic() + timeout
+    while True:
+        probe = subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
+                                '@127.0.0.1', name, 'A'], capture_output=True, text=True)
+        if probe.stdout.strip() == '192.0.2.1':
+            return
+        assert server.poll() is None, server.stdout.read().decode()
+        assert time.monotonic() < deadline, probe.stdout + probe.stderr
+        time.sleep(0.2)
+
+
+def dig_each(port, queries):
+    """One dig per (name, qtype, tcp) on 127.0.0.1:port: [(name, qtype, id, dig's output,
+    transport)]."""
+    asked = []
+    for name, qtype, tcp in queries:
+        out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
+                             + (['+tcp'] if tcp else []),
+                             capture_output=True, text=True, check=True).stdout
+        asked.append((name, qtype, int(out.split('id: ')[1].split()[0]), out,
+                      'tcp' if tcp else 'udp'))
+    return asked
+
+
+def dig_status(out):
+    return out.split('status: ')[1].split(',')[0]
+
+
 def free_udp_tcp_port():
     for port in range(25353, 26353):
         with socket.socket() as t, socket.socket(type=socket.SOCK_DGRAM) as u:
@@ -277,26 +307,11 @@ def test_unbound_streams_every_query_and_response(dnsprobe_bin, tmp_path):
     unbound = subprocess.Popen(['unbound', '-d', '-c', str(conf)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
     try:
-        asked = []
-        deadline = time.monotonic() + 20
-        while True:  # until unbound answers
-            probe = subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
-                                    '@127.0.0.1', 'www.dnstap.test', 'A'],
-                                   capture_output=True, text=True)
-            if probe.stdout.strip() == '192.0.2.1':
-                break
-            assert time.monotonic() < deadline, probe.stdout + probe.stderr
-            time.sleep(0.2)
-        for name, qtype, tcp in [('www.dnstap.test', 'A', False),
-                                 ('mail.dnstap.test', 'AAAA', False),
-                                 ('nothere.dnstap.test', 'A', False),
-                                 ('www.dnstap.test', 'A', True)]:
-            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
-                                 + (['+tcp'] if tcp else []),
-                                 capture_output=True, text=True, check=True).stdout
-            msg_id = int(out.split('id: ')[1].split()[0])
-            status = out.split('status: ')[1].split(',')[0]
-            asked.append((name, qtype, msg_id, status, 'tcp' if tcp else 'udp'))
+        wait_until_answering(unbound, port, 'www.dnstap.test')
+        asked = [(name, qtype, msg_id, dig_status(out), transport)
+                 for name, qtype, msg_id, out, transport in dig_each(port, [
+                     ('www.dnstap.test', 'A', False), ('mail.dnstap.test', 'AAAA', False),
+                     ('nothere.dnstap.test', 'A', False), ('www.dnstap.test', 'A', True)])]
         time.sleep(1)
     finally:
         unbound.terminate()
@@ -347,26 +362,14 @@ def test_knot_resolver_streams_every_query_and_response(dnsprobe_bin, tmp_path):
     kresd = subprocess.Popen(['kresd', '-n', '-c', 'config', str(rundir)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
+        wait_until_answering(kresd, port, 'www.dnstap.lab')
         asked = []
-        deadline = time.monotonic() + 20
-        while True:  # until kresd answers
-            probe = subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
-                                    '@127.0.0.1', 'www.dnstap.lab', 'A'],
-                                   capture_output=True, text=True)
-            if probe.stdout.strip() == '192.0.2.1':
-                break
-            assert time.monotonic() < deadline, probe.stdout + probe.stderr
-            time.sleep(0.2)
-        for name, qtype, tcp in [('www.dnstap.lab', 'A', False),
-                                 ('mail.dnstap.lab', 'AAAA', False),
-                                 ('www.dnstap.lab', 'A', True)]:
-            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
-                                 + (['+tcp'] if tcp else []),
-                                 capture_output=True, text=True, check=True).stdout
-            msg_id = int(out.split('id: ')[1].split()[0])
+        for name, qtype, msg_id, out, transport in dig_each(port, [
+                ('www.dnstap.lab', 'A', False), ('mail.dnstap.lab', 'AAAA', False),
+                ('www.dnstap.lab', 'A', True)]):
             answer = [l.split()[-1] for l in out.split(';; ANSWER SECTION:\n')[1].split('\n\n')[0]
                       .splitlines()]
-            asked.append((name, qtype, msg_id, answer, 'tcp' if tcp else 'udp'))
+            asked.append((name, qtype, msg_id, answer, transport))
         time.sleep(1)
     finally:
         kresd.terminate()
@@ -685,22 +688,11 @@ def test_bind_streams_every_query_and_response(dnsprobe_bin, tmp_path):
     named = subprocess.Popen(['named', '-g', '-c', str(conf)], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while subprocess.run(['dig', '+short', '+time=1', '+tries=1', '-p', str(port),
-                              '@127.0.0.1', 'www.dnstap.test'], capture_output=True,
-                             text=True).stdout.strip() != '192.0.2.1':
-            assert named.poll() is None, named.stdout.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        asked = []
-        for name, qtype, tcp in [('www.dnstap.test', 'A', False),
-                                 ('mail.dnstap.test', 'AAAA', True),
-                                 ('nothere.dnstap.test', 'A', False)]:
-            out = subprocess.run(['dig', '-p', str(port), '@127.0.0.1', name, qtype]
-                                 + (['+tcp'] if tcp else []),
-                                 capture_output=True, text=True, check=True).stdout
-            asked.append((name, qtype, int(out.split('id: ')[1].split()[0]),
-                          out.split('status: ')[1].split(',')[0], 'tcp' if tcp else 'udp'))
+        wait_until_answering(named, port, 'www.dnstap.test', timeout=30)
+        asked = [(name, qtype, msg_id, dig_status(out), transport)
+                 for name, qtype, msg_id, out, transport in dig_each(port, [
+                     ('www.dnstap.test', 'A', False), ('mail.dnstap.test', 'AAAA', True),
+                     ('nothere.dnstap.test', 'A', False)])]
         time.sleep(1.5)  # BIND's dnstap queue flushes on its own schedule
     finally:
         named.terminate()

@@ -265,8 +265,10 @@ static void handle_dnstap(struct worker *w, const struct frame *frame)
 		count_malformed(w, reason);
 		return;
 	}
-	handle_message(w, frame, &d.packet, d.dns, d.dns_len, false,
-		       d.has_time ? d.ts_ns : frame->ts_ns, &d.origin);
+	/* The sender's clock times the message, so it also drives expiry: the arrival time would
+	 * expire a lagging resolver's queries before their answers came. */
+	w->last_ts_ns = d.has_time ? d.ts_ns : frame->ts_ns;
+	handle_message(w, frame, &d.packet, d.dns, d.dns_len, false, w->last_ts_ns, &d.origin);
 }
 
 struct tcp_message_context {
@@ -346,11 +348,11 @@ void worker_packet(struct worker *w, const struct frame *frame)
 {
 	int link_type = frame->link_type;
 	w->counters.packets++;
-	w->last_ts_ns = frame->ts_ns;
 	if (link_type == FRAME_LINK_DNSTAP) {
 		handle_dnstap(w, frame);
 		return;
 	}
+	w->last_ts_ns = frame->ts_ns;
 	if (!decode_link_type_supported(link_type)) {
 		w->counters.unsupported_link++;
 		return;

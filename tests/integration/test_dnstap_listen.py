@@ -466,6 +466,53 @@ def test_unkeepable_times_give_the_arrival_time(dnsprobe_bin, dnstap_pb2, tmp_pa
     assert [int(r['@timestamp'][:4]) for r in got] == [year, year, year], got
 
 
+def test_a_resolver_clock_behind_ours_still_matches(dnsprobe_bin, dnstap_pb2, tmp_path):
+    """A resolver whose clock is an hour behind: its queries are held on its own clock, so the
+    sweep between bursts must not expire them by our arrival time before their answers come
+    (it once did: every query unanswered, every answer unmatched)."""
+    import dns.message
+    base = int(time.time()) - 3600
+    queries = [dns.message.make_query('q%d.dnstap.lab' % i, 'A') for i in range(20)]
+
+    def frame(i, msg, is_response):
+        d = dnstap_pb2.Dnstap(type=dnstap_pb2.Dnstap.MESSAGE)
+        m = d.message
+        m.type = (dnstap_pb2.Message.CLIENT_RESPONSE if is_response
+                  else dnstap_pb2.Message.CLIENT_QUERY)
+        m.socket_family, m.socket_protocol = dnstap_pb2.INET, dnstap_pb2.UDP
+        m.query_address, m.response_address = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
+        m.query_port, m.response_port = 40000 + i, 53
+        if is_response:
+            m.response_time_sec, m.response_time_nsec = base, 1000000 * (i + 1)
+            m.response_message = dns.message.make_response(msg).to_wire()
+        else:
+            m.query_time_sec, m.query_time_nsec = base, 1000000 * i
+            m.query_message = msg.to_wire()
+        return d.SerializeToString()
+
+    # A small table, so that the sweep between bursts passes every held query in the second
+    # the answers wait.
+    listener = Listener(dnsprobe_bin, tmp_path, '--match-queries', 64)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(listener.sock)
+        stream = unidirectional_stream([frame(i, q, False) for i, q in enumerate(queries)] +
+                                       [frame(i, q, True) for i, q in enumerate(queries)])
+        half = stream.index(struct.pack('!I', len(frame(0, queries[0], True))) +
+                            frame(0, queries[0], True))
+        s.sendall(stream[:half])  # the queries, in bursts of their own
+        time.sleep(1)
+        s.sendall(stream[half:])
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(10)
+        assert s.recv(100) == b''
+    listener.stop()
+    summary = json.loads(listener.summary.read_text())
+    answers = [r for r in records(listener.output) if r['dns']['type'] == 'answer']
+    assert len(answers) == len(queries)
+    assert all(r['event']['duration'] == 1000000 for r in answers), answers[0]
+    assert summary['unanswered_queries'] == 0 and summary['unmatched_responses'] == 0, summary
+
+
 def test_max_connections_refuses_the_next_sender(dnsprobe_bin, tap_file, tmp_path):
     need('fstrm_replay')
     _, tap = tap_file

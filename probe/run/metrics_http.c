@@ -203,7 +203,9 @@ int metrics_http_start(struct metrics_http **out, const struct metrics_address *
 		free(h);
 		return -1;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	/* MHD_USE_AUTO: poll or epoll, never select(2), which cannot watch a descriptor past 1023
+	 * (a listener with many senders, or many Kafka sockets, has them). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 	if (address->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, answer, h, MHD_OPTION_LISTEN_SOCKET,

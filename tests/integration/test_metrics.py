@@ -389,3 +389,47 @@ def test_kafka_figures_while_publishing(dnsprobe_bin, broker, waiting_pcap, tmp_
     assert value(body, 'dnsprobe_kafka_broker_tx_errors_total', source='replay', worker='0',
                  broker=ours[0]) == 0
     assert undocumented(body) == []
+
+
+def test_scrape_with_more_than_1024_descriptors_open(dnsprobe_bin, tmp_path):
+    """1100 dnstap senders connected, so the probe's sockets pass descriptor 1024, which
+    select(2) cannot watch: /metrics must still answer (it once gave an empty reply)."""
+    import resource
+    senders = 1100
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = senders + 512
+    if hard != resource.RLIM_INFINITY and hard < want:
+        pytest.skip('the descriptor limit (%d) is below %d' % (hard, want))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+    port = free_port()
+    sock = tmp_path / 'metrics-dnstap.sock'
+    probe = subprocess.Popen([str(dnsprobe_bin), 'listen', '--dnstap', 'unix:%s' % sock,
+                              '--max-connections', str(senders + 10), '--discard',
+                              '--metrics-listen', '127.0.0.1:%d' % port],
+                             stderr=(tmp_path / 'stderr').open('wb'), env=run_env())
+    conns = []
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert probe.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        for _ in range(senders):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(str(sock))
+            conns.append(c)
+        deadline = time.monotonic() + 20
+        while True:
+            _, body = scrape(port)
+            opened = samples(body).get(('dnsprobe_dnstap_connections_opened_total',
+                                        frozenset({('source', 'listen')})))
+            if opened == senders:
+                break
+            assert time.monotonic() < deadline, opened
+            time.sleep(0.3)
+    finally:
+        for c in conns:
+            c.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        probe.send_signal(signal.SIGINT)
+        probe.communicate(timeout=60)
+    assert probe.returncode == 0

@@ -212,6 +212,7 @@ static int close_taps(struct runner *r, bool keep)
 
 static void runner_free(struct runner *r)
 {
+	signals_unwatch_workers();
 	for (unsigned i = 0; i < r->lane_count; i++) {
 		struct lane *lane = &r->lanes[i];
 		if (lane->capture.ops)

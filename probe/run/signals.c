@@ -72,6 +72,11 @@ void signals_watch_worker(struct worker *worker)
 	}
 }
 
+void signals_unwatch_workers(void)
+{
+	watched_count = 0;
+}
+
 void signals_enable_reload(void)
 {
 	reload_enabled = 1;

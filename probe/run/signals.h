@@ -15,6 +15,8 @@ void signals_install(void);
 /* A stop request also starts this worker's stop budget: a wait on a full sink then ends after
  * --flush-timeout (worker_request_stop). */
 void signals_watch_worker(struct worker *worker);
+/* Before the watched workers are freed: a signal from now on touches none of them. */
+void signals_unwatch_workers(void);
 
 bool signals_stop_requested(void);
 

@@ -108,7 +108,12 @@ static bool link_basename(const char *path, char *out, size_t size)
 		return false;
 	target[len] = '\0';
 	const char *base = strrchr(target, '/');
-	return snprintf(out, size, "%s", base ? base + 1 : target) < (int)size;
+	const char *name = base ? base + 1 : target;
+	size_t name_len = strlen(name);
+	if (name_len >= size)
+		return false; /* not a name this check knows: too long for it */
+	memcpy(out, name, name_len + 1);
+	return true;
 }
 
 /* A value of /proc/meminfo in kB; -1 when it is not there. */

@@ -201,9 +201,8 @@ static void handle_message(struct worker *w, const struct frame *frame, const st
 	dns_match_message(w->matcher, &key, sender_is_a, w->message, dns_len, ts_ns, &match);
 	struct policy_result policy = {0};
 	if (w->policy) {
-		enum policy_verdict verdict =
-		    policy_decide(w->policy, dns, dns_len, w->message, &key, sender_is_a, &match,
-				  ts_ns, &policy);
+		enum policy_verdict verdict = policy_decide(
+		    w->policy, dns, dns_len, w->message, &key, sender_is_a, &match, ts_ns, &policy);
 		if (!w->message->is_response)
 			dns_match_mark_query(w->matcher, verdict == POLICY_LIMITED);
 		if (verdict != POLICY_KEEP) {

@@ -251,14 +251,6 @@ static enum decode_result skip_link(int link_type, const uint8_t *frame, size_t 
 	}
 }
 
-static void map_ipv4(uint8_t dst[16], const uint8_t *ipv4)
-{
-	memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	memcpy(dst + 12, ipv4, 4);
-}
-
 /* On success *l4 and *l4_len delimit the transport header and payload. */
 static enum decode_result decode_ipv4(const uint8_t *ip, size_t len, const uint8_t **l4,
 				      size_t *l4_len, struct packet_info *out)
@@ -277,8 +269,8 @@ static enum decode_result decode_ipv4(const uint8_t *ip, size_t len, const uint8
 	}
 	out->ip_version = 4;
 	out->ip_protocol = ip[9];
-	map_ipv4(out->src_addr, ip + 12);
-	map_ipv4(out->dst_addr, ip + 16);
+	decode_map_ipv4(out->src_addr, ip + 12);
+	decode_map_ipv4(out->dst_addr, ip + 16);
 	*l4 = ip + header_len;
 	*l4_len = total_len - header_len;
 	uint16_t fragment = bytes_be16(ip + 6);

@@ -3,7 +3,18 @@
 #ifndef DNSPROBE_DECODE_INTERNAL_H
 #define DNSPROBE_DECODE_INTERNAL_H
 
+#include <string.h>
+
 #include "decode.h"
+
+/* An IPv4 address as packet_info keeps it: IPv4-mapped IPv6 (::ffff:a.b.c.d). */
+static inline void decode_map_ipv4(uint8_t dst[16], const uint8_t ipv4[4])
+{
+	memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	memcpy(dst + 12, ipv4, 4);
+}
 
 enum decode_result decode_malformed(struct packet_info *out, enum malformed_reason reason);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_internal.h"
 #include "dnstap.pb-c.h"
 
 /* protobuf-c copies every bytes field and allocates each sub-message: twice the frame and a
@@ -15,7 +16,6 @@ struct dnstap_decoder {
 	ProtobufCAllocator allocator;
 	uint8_t *arena;
 	size_t used;
-	Dnstap__Dnstap *last;
 };
 
 static void *arena_alloc(void *ctx, size_t size)
@@ -77,13 +77,12 @@ static bool type_is_response(Dnstap__Message__Type type)
 /* An address of 4 bytes (IPv4, stored IPv4-mapped) or 16; anything else stays all zero. */
 static void copy_address(uint8_t out[16], protobuf_c_boolean has, const ProtobufCBinaryData *in)
 {
-	memset(out, 0, 16);
-	if (has && in->len == 4) {
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, in->data, 4);
-	} else if (has && in->len == 16) {
+	if (has && in->len == 4)
+		decode_map_ipv4(out, in->data);
+	else if (has && in->len == 16)
 		memcpy(out, in->data, 16);
-	}
+	else
+		memset(out, 0, 16);
 }
 
 /* Seconds beyond what int64 nanoseconds hold (year 2262) are not a time the probe can keep. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "ascii_lower.h"
 #include "dns_name.h"
 #include "siphash.h"
 
@@ -93,29 +94,23 @@ static void look_up(const psl_ctx_t *psl, const char *name, struct domain_parts 
 
 static void lower_case(const char *name, size_t len, char lower[DNS_NAME_TEXT_MAX + 1])
 {
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
+	ascii_lower((uint8_t *)lower, (const uint8_t *)name, len);
 	lower[len] = '\0';
 }
-
-/* Copies a string literal and returns the end. */
-#define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
 
 static char *put_parts(char *p, const char *lower, size_t len, const struct domain_parts *parts)
 {
 	if (parts->has_registered) {
 		const char *registered = lower + parts->registered;
-		p = PUT(p, ",\"registered_domain\":");
+		p = JSON_PUT(p, ",\"registered_domain\":");
 		p = json_put_string(p, registered, len - parts->registered);
 		if (registered > lower + 1) {
-			p = PUT(p, ",\"subdomain\":");
+			p = JSON_PUT(p, ",\"subdomain\":");
 			p = json_put_string(p, lower, (size_t)parts->registered - 1);
 		}
 	}
 	if (parts->has_suffix) {
-		p = PUT(p, ",\"top_level_domain\":");
+		p = JSON_PUT(p, ",\"top_level_domain\":");
 		p = json_put_string(p, lower + parts->suffix, len - parts->suffix);
 	}
 	return p;

@@ -49,7 +49,7 @@ const struct flow_texts_entry *flow_texts_get(struct flow_texts *t, const struct
 	e->used = 1;
 	memcpy(e->community_id, id, sizeof(e->community_id));
 	memcpy(e->hex, hex, sizeof(e->hex));
-	e->a_len = (uint8_t)address_text_unterminated(key->bytes + 2, e->a);
-	e->b_len = (uint8_t)address_text_unterminated(key->bytes + 18, e->b);
+	e->a_len = (uint8_t)address_text_unterminated(key->bytes + FLOW_KEY_ADDRESS_A, e->a);
+	e->b_len = (uint8_t)address_text_unterminated(key->bytes + FLOW_KEY_ADDRESS_B, e->b);
 	return e;
 }

@@ -50,6 +50,9 @@ static inline void json_commit(struct json_writer *w, char *end)
 /* The most json_put_uint writes. */
 #define JSON_UINT_MAX 20
 
+/* Copies a string literal to p and returns the end. */
+#define JSON_PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
+
 /* "00" to "99", two characters each. */
 extern const char json_two_digits[201];
 

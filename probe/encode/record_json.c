@@ -12,9 +12,6 @@
 
 #define NS_PER_SECOND 1000000000LL
 
-/* Copies a string literal and returns the end. */
-#define PUT(p, text) (memcpy((p), (text), sizeof(text) - 1), (p) + sizeof(text) - 1)
-
 void timestamp_cache_init(struct timestamp_cache *cache)
 {
 	cache->second = INT64_MIN;
@@ -25,9 +22,9 @@ void timestamp_cache_init(struct timestamp_cache *cache)
 static void set_observer(struct record_json_state *state, const char *hostname, const char *name)
 {
 	char *p = state->observer;
-	p = PUT(p, ",\"observer\":{\"hostname\":");
+	p = JSON_PUT(p, ",\"observer\":{\"hostname\":");
 	p = json_put_string(p, hostname, strnlen(hostname, 255));
-	p = PUT(p, ",\"name\":");
+	p = JSON_PUT(p, ",\"name\":");
 	p = json_put_string(p, name, strnlen(name, 255));
 	*p++ = '}';
 	state->observer_len = (size_t)(p - state->observer);
@@ -150,26 +147,26 @@ static char *put_network(char *p, const struct dns_event *r, const struct flow_t
 {
 	const struct packet_info *p_info = r->packet;
 	if (p_info->ip_protocol == 6)
-		p = PUT(p, ",\"network\":{\"transport\":\"tcp\",\"iana_number\":\"6\"");
+		p = JSON_PUT(p, ",\"network\":{\"transport\":\"tcp\",\"iana_number\":\"6\"");
 	else
-		p = PUT(p, ",\"network\":{\"transport\":\"udp\",\"iana_number\":\"17\"");
+		p = JSON_PUT(p, ",\"network\":{\"transport\":\"udp\",\"iana_number\":\"17\"");
 	if (p_info->ip_version == 6)
-		p = PUT(p, ",\"type\":\"ipv6\",\"protocol\":\"dns\",\"community_id\":\"");
+		p = JSON_PUT(p, ",\"type\":\"ipv6\",\"protocol\":\"dns\",\"community_id\":\"");
 	else
-		p = PUT(p, ",\"type\":\"ipv4\",\"protocol\":\"dns\",\"community_id\":\"");
+		p = JSON_PUT(p, ",\"type\":\"ipv4\",\"protocol\":\"dns\",\"community_id\":\"");
 	memcpy(p, texts->community_id, sizeof(texts->community_id));
 	p += sizeof(texts->community_id);
-	p = PUT(p, "\",\"bytes\":");
+	p = JSON_PUT(p, "\",\"bytes\":");
 	p = json_put_uint(p, bytes);
 	if (p_info->vlan_count > 0) {
-		p = PUT(p, ",\"vlan\":{\"id\":");
+		p = JSON_PUT(p, ",\"vlan\":{\"id\":");
 		p = json_put_uint(p, p_info->vlan_ids[0]);
 		*p++ = '}';
 	}
 	if (p_info->vlan_count > 1) {
-		p = PUT(p, ",\"inner\":{\"vlan\":{\"id\":");
+		p = JSON_PUT(p, ",\"inner\":{\"vlan\":{\"id\":");
 		p = json_put_uint(p, p_info->vlan_ids[DECODE_MAX_VLANS - 1]);
-		p = PUT(p, "}}");
+		p = JSON_PUT(p, "}}");
 	}
 	*p++ = '}';
 	return p;
@@ -185,7 +182,7 @@ static char *put_flags(char *p, const struct dns_message *m)
 	    {DNS_FLAG_AA, "\"AA\""}, {DNS_FLAG_TC, "\"TC\""}, {DNS_FLAG_RD, "\"RD\""},
 	    {DNS_FLAG_RA, "\"RA\""}, {DNS_FLAG_AD, "\"AD\""}, {DNS_FLAG_CD, "\"CD\""},
 	};
-	p = PUT(p, ",\"header_flags\":[");
+	p = JSON_PUT(p, ",\"header_flags\":[");
 	char *first = p;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (m->flags & names[i].bit) {
@@ -198,7 +195,7 @@ static char *put_flags(char *p, const struct dns_message *m)
 	if (m->has_edns && m->edns_do) {
 		if (p != first)
 			*p++ = ',';
-		p = PUT(p, "\"DO\"");
+		p = JSON_PUT(p, "\"DO\"");
 	}
 	*p++ = ']';
 	return p;
@@ -209,16 +206,16 @@ static char *put_flags(char *p, const struct dns_message *m)
 static char *put_dns_header(char *p, const struct dns_message *m)
 {
 	char buf[DNS_MNEMONIC_MAX];
-	p = PUT(p, ",\"dns\":{\"id\":");
+	p = JSON_PUT(p, ",\"dns\":{\"id\":");
 	p = json_put_uint(p, m->id);
 	if (m->is_response)
-		p = PUT(p, ",\"type\":\"answer\",\"op_code\":");
+		p = JSON_PUT(p, ",\"type\":\"answer\",\"op_code\":");
 	else
-		p = PUT(p, ",\"type\":\"query\",\"op_code\":");
+		p = JSON_PUT(p, ",\"type\":\"query\",\"op_code\":");
 	p = put_mnemonic(p, dns_opcode_name(m->opcode, buf));
 	p = put_flags(p, m);
 	if (m->is_response) {
-		p = PUT(p, ",\"response_code\":");
+		p = JSON_PUT(p, ",\"response_code\":");
 		p = put_mnemonic(p, dns_rcode_name(m->rcode, buf));
 	}
 	return p;
@@ -237,9 +234,9 @@ static char *put_quoted_mnemonic(char *p, const struct dns_mnemonic *m)
 static char *put_type_and_class(char *p, uint16_t type, uint16_t class)
 {
 	struct dns_mnemonic buf;
-	p = PUT(p, ",\"type\":");
+	p = JSON_PUT(p, ",\"type\":");
 	p = put_quoted_mnemonic(p, dns_type_mnemonic(type, &buf));
-	p = PUT(p, ",\"class\":");
+	p = JSON_PUT(p, ",\"class\":");
 	return put_quoted_mnemonic(p, dns_class_mnemonic(class, &buf));
 }
 
@@ -254,7 +251,7 @@ static char *put_ecs_name(char *p, const char *text, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 		if (c == '"') {
-			p = PUT(p, "\\\\\\\"");
+			p = JSON_PUT(p, "\\\\\\\"");
 			continue;
 		}
 		if (c != '\\') {
@@ -267,7 +264,7 @@ static char *put_ecs_name(char *p, const char *text, size_t len)
 		else if (i + 3 < len && text[i + 1] == '0' && text[i + 2] == '1' &&
 			 (text[i + 3] == '0' || text[i + 3] == '3'))
 			letter = text[i + 3] == '0' ? 'n' : 'r';
-		p = PUT(p, "\\\\");
+		p = JSON_PUT(p, "\\\\");
 		if (letter) {
 			*p++ = letter;
 			i += 3;
@@ -300,7 +297,7 @@ static void write_question(struct json_writer *w, struct record_json_state *stat
 	char *p = json_reserve(w, room);
 	if (!p)
 		return;
-	p = PUT(p, ",\"question\":{\"name\":");
+	p = JSON_PUT(p, ",\"question\":{\"name\":");
 	p = put_ecs_name(p, m->qname, m->qname_len);
 	p = put_type_and_class(p, m->qtype, m->qclass);
 	p = put_domain_parts(p, state->domains, m->qname, m->qname_len);
@@ -342,12 +339,12 @@ static void write_answer(struct json_writer *w, const struct dns_message *m,
 	if (rdata_is_one_name(a->type) && data_len > 1 && data[data_len - 1] == '.' &&
 	    data[data_len - 2] != '\\')
 		data_len--;
-	p = first ? PUT(p, ",\"answers\":[{\"name\":") : PUT(p, ",{\"name\":");
+	p = first ? JSON_PUT(p, ",\"answers\":[{\"name\":") : JSON_PUT(p, ",{\"name\":");
 	p = put_ecs_name(p, dns_arena_text(m, a->name_offset), a->name_len);
 	p = put_type_and_class(p, a->type, a->class);
-	p = PUT(p, ",\"ttl\":");
+	p = JSON_PUT(p, ",\"ttl\":");
 	p = json_put_uint(p, a->ttl);
-	p = PUT(p, ",\"data\":");
+	p = JSON_PUT(p, ",\"data\":");
 	p = json_put_string(p, data, data_len);
 	*p++ = '}';
 	assert((size_t)(p - (w->buf + w->len)) <= room);
@@ -380,7 +377,7 @@ static void write_resolved(struct json_writer *w, const struct dns_message *m,
 		if (!p)
 			return;
 		if (span->len == 0) {
-			p = PUT(p, ",\"resolved_ip\":[");
+			p = JSON_PUT(p, ",\"resolved_ip\":[");
 			span->at = (size_t)(p - w->buf);
 		} else {
 			*p++ = ',';
@@ -395,15 +392,15 @@ static void write_resolved(struct json_writer *w, const struct dns_message *m,
 
 static char *put_edns(char *p, const struct dns_message *m)
 {
-	p = PUT(p, ",\"edns\":{\"udp_size\":");
+	p = JSON_PUT(p, ",\"edns\":{\"udp_size\":");
 	p = json_put_uint(p, m->edns_udp_size);
 	if (m->edns_do)
-		p = PUT(p, ",\"do\":true,\"version\":");
+		p = JSON_PUT(p, ",\"do\":true,\"version\":");
 	else
-		p = PUT(p, ",\"do\":false,\"version\":");
+		p = JSON_PUT(p, ",\"do\":false,\"version\":");
 	p = json_put_uint(p, m->edns_version);
 	if (m->ecs[0]) {
-		p = PUT(p, ",\"ecs\":");
+		p = JSON_PUT(p, ",\"ecs\":");
 		p = put_plain(p, m->ecs, strnlen(m->ecs, DNS_ECS_TEXT_MAX));
 	}
 	*p++ = '}';
@@ -413,16 +410,16 @@ static char *put_edns(char *p, const struct dns_message *m)
 /* How the packet came, when it came through a tunnel: the outermost one. */
 static char *put_tunnel(char *p, const struct packet_info *packet)
 {
-	p = PUT(p, ",\"tunnel\":{\"type\":");
+	p = JSON_PUT(p, ",\"tunnel\":{\"type\":");
 	p = put_mnemonic(p, tunnel_type_name((enum tunnel_type)packet->tunnel_type));
 	if (packet->tunnel_has_id) {
-		p = PUT(p, ",\"id\":");
+		p = JSON_PUT(p, ",\"id\":");
 		p = json_put_uint(p, packet->tunnel_id);
 	}
 	if (packet->tunnel_has_endpoints) {
-		p = PUT(p, ",\"source\":");
+		p = JSON_PUT(p, ",\"source\":");
 		p = put_address(p, packet->tunnel_src);
-		p = PUT(p, ",\"destination\":");
+		p = JSON_PUT(p, ",\"destination\":");
 		p = put_address(p, packet->tunnel_dst);
 	}
 	*p++ = '}';
@@ -446,60 +443,60 @@ static size_t rule_text(const uint8_t *wire, size_t len, char out[RULE_TEXT_MAX]
 static char *put_dnsprobe(char *p, const struct dns_event *r, const struct flow_texts_entry *texts)
 {
 	const struct dns_message *m = r->message;
-	p = PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
+	p = JSON_PUT(p, ",\"dnsprobe\":{\"flow_key\":\"");
 	memcpy(p, texts->hex, sizeof(texts->hex));
 	p += sizeof(texts->hex);
 	if (r->sender_is_a)
-		p = PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
+		p = JSON_PUT(p, "\",\"direction\":\"a_to_b\",\"size\":");
 	else
-		p = PUT(p, "\",\"direction\":\"b_to_a\",\"size\":");
+		p = JSON_PUT(p, "\",\"direction\":\"b_to_a\",\"size\":");
 	p = json_put_uint(p, r->dns_len);
-	p = PUT(p, ",\"counts\":{\"qd\":");
+	p = JSON_PUT(p, ",\"counts\":{\"qd\":");
 	p = json_put_uint(p, m->qdcount);
-	p = PUT(p, ",\"an\":");
+	p = JSON_PUT(p, ",\"an\":");
 	p = json_put_uint(p, m->ancount);
-	p = PUT(p, ",\"ns\":");
+	p = JSON_PUT(p, ",\"ns\":");
 	p = json_put_uint(p, m->nscount);
-	p = PUT(p, ",\"ar\":");
+	p = JSON_PUT(p, ",\"ar\":");
 	p = json_put_uint(p, m->arcount);
 	*p++ = '}';
 	if (m->has_edns)
 		p = put_edns(p, m);
 	if (m->answers_omitted) {
-		p = PUT(p, ",\"answers_omitted\":");
+		p = JSON_PUT(p, ",\"answers_omitted\":");
 		p = json_put_uint(p, m->answers_omitted);
 	}
 	if (m->malformed) {
-		p = PUT(p, ",\"malformed\":");
+		p = JSON_PUT(p, ",\"malformed\":");
 		p = put_plain(p, m->malformed, strnlen(m->malformed, REASON_MAX));
 	}
 	if (r->packet->tunnel_depth > 0)
 		p = put_tunnel(p, r->packet);
 	if (r->category) {
-		p = PUT(p, ",\"category\":");
+		p = JSON_PUT(p, ",\"category\":");
 		p = put_mnemonic(p, r->category);
 		char rule[RULE_TEXT_MAX];
-		p = PUT(p, ",\"rule\":");
+		p = JSON_PUT(p, ",\"rule\":");
 		p = put_plain(p, rule, rule_text(r->rule, r->rule_len, rule));
 	}
 	if (!r->dnstap)
-		return PUT(p, ",\"input\":\"wire\"}}");
+		return JSON_PUT(p, ",\"input\":\"wire\"}}");
 	const struct dnstap_origin *o = r->dnstap;
-	p = PUT(p, ",\"input\":\"dnstap\",\"dnstap\":{\"type\":");
+	p = JSON_PUT(p, ",\"input\":\"dnstap\",\"dnstap\":{\"type\":");
 	p = put_plain(p, o->type, strnlen(o->type, REASON_MAX));
 	if (o->identity) {
-		p = PUT(p, ",\"identity\":");
+		p = JSON_PUT(p, ",\"identity\":");
 		p = json_put_string(p, (const char *)o->identity,
 				    o->identity_len < ORIGIN_TEXT_MAX ? o->identity_len
 								      : ORIGIN_TEXT_MAX);
 	}
 	if (o->version) {
-		p = PUT(p, ",\"version\":");
+		p = JSON_PUT(p, ",\"version\":");
 		p = json_put_string(p, (const char *)o->version,
 				    o->version_len < ORIGIN_TEXT_MAX ? o->version_len
 								     : ORIGIN_TEXT_MAX);
 	}
-	return PUT(p, "}}}");
+	return JSON_PUT(p, "}}}");
 }
 
 /* The ECS event field set; a matched answer adds when the exchange started (the query's capture
@@ -507,16 +504,16 @@ static char *put_dnsprobe(char *p, const struct dns_event *r, const struct flow_
 static char *put_event(char *p, struct timestamp_cache *cache, const char *timestamp,
 		       const struct dns_event *r)
 {
-	p = PUT(p, ",\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
-		   "\"type\":[\"connection\",\"protocol\"],\"dataset\":\"dnsprobe.dns\"");
+	p = JSON_PUT(p, ",\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
+			"\"type\":[\"connection\",\"protocol\"],\"dataset\":\"dnsprobe.dns\"");
 	if (r->match && r->match->matched) {
-		p = PUT(p, ",\"start\":\"");
+		p = JSON_PUT(p, ",\"start\":\"");
 		timestamp_format(cache, r->match->query_ns, p);
 		p += TIMESTAMP_TEXT_LEN;
-		p = PUT(p, "\",\"end\":\"");
+		p = JSON_PUT(p, "\",\"end\":\"");
 		memcpy(p, timestamp, TIMESTAMP_TEXT_LEN); /* the answer's time: @timestamp */
 		p += TIMESTAMP_TEXT_LEN;
-		p = PUT(p, "\",\"duration\":");
+		p = JSON_PUT(p, "\",\"duration\":");
 		p = json_put_uint(p, (uint64_t)r->match->duration_ns);
 	}
 	*p++ = '}';
@@ -542,16 +539,16 @@ static char *put_roles(char *p, const struct json_writer *w, const struct addres
 		       const struct dns_event *r)
 {
 	bool response = r->message->is_response;
-	p = PUT(p, ",\"client\":{\"ip\":");
+	p = JSON_PUT(p, ",\"client\":{\"ip\":");
 	p = response ? copy_span(p, w, a->destination, a->destination_len)
 		     : copy_span(p, w, a->source, a->source_len);
-	p = PUT(p, ",\"port\":");
+	p = JSON_PUT(p, ",\"port\":");
 	p = response ? copy_span(p, w, a->destination_port, a->destination_port_len)
 		     : copy_span(p, w, a->source_port, a->source_port_len);
-	p = PUT(p, "},\"server\":{\"ip\":");
+	p = JSON_PUT(p, "},\"server\":{\"ip\":");
 	p = response ? copy_span(p, w, a->source, a->source_len)
 		     : copy_span(p, w, a->destination, a->destination_len);
-	p = PUT(p, ",\"port\":");
+	p = JSON_PUT(p, ",\"port\":");
 	p = response ? copy_span(p, w, a->source_port, a->source_port_len)
 		     : copy_span(p, w, a->destination_port, a->destination_port_len);
 	*p++ = '}';
@@ -570,36 +567,36 @@ static void write_head(struct json_writer *w, struct record_json_state *state,
 		return;
 	bool matched = r->match && r->match->matched;
 	uint64_t bytes = r->dns_len + (matched ? r->match->query_size : 0);
-	p = PUT(p, "{\"@timestamp\":\"");
+	p = JSON_PUT(p, "{\"@timestamp\":\"");
 	const char *timestamp = p;
 	timestamp_format(&state->timestamps, r->timestamp_ns, p);
 	p += TIMESTAMP_TEXT_LEN;
-	p = PUT(p, "\",\"ecs\":{\"version\":\"" RECORD_ECS_VERSION "\"}");
+	p = JSON_PUT(p, "\",\"ecs\":{\"version\":\"" RECORD_ECS_VERSION "\"}");
 	p = put_event(p, &state->timestamps, timestamp, r);
 	memcpy(p, state->observer, state->observer_len);
 	p += state->observer_len;
-	p = PUT(p, ",\"source\":{\"ip\":");
+	p = JSON_PUT(p, ",\"source\":{\"ip\":");
 	a->source = (size_t)(p - w->buf);
 	p = r->sender_is_a ? put_plain(p, texts->a, texts->a_len)
 			   : put_plain(p, texts->b, texts->b_len);
 	a->source_len = (size_t)(p - w->buf) - a->source;
-	p = PUT(p, ",\"port\":");
+	p = JSON_PUT(p, ",\"port\":");
 	a->source_port = (size_t)(p - w->buf);
 	p = json_put_uint(p, r->packet->src_port);
 	a->source_port_len = (size_t)(p - w->buf) - a->source_port;
-	p = PUT(p, ",\"bytes\":");
+	p = JSON_PUT(p, ",\"bytes\":");
 	p = json_put_uint(p, r->dns_len);
-	p = PUT(p, "},\"destination\":{\"ip\":");
+	p = JSON_PUT(p, "},\"destination\":{\"ip\":");
 	a->destination = (size_t)(p - w->buf);
 	p = r->sender_is_a ? put_plain(p, texts->b, texts->b_len)
 			   : put_plain(p, texts->a, texts->a_len);
 	a->destination_len = (size_t)(p - w->buf) - a->destination;
-	p = PUT(p, ",\"port\":");
+	p = JSON_PUT(p, ",\"port\":");
 	a->destination_port = (size_t)(p - w->buf);
 	p = json_put_uint(p, r->packet->dst_port);
 	a->destination_port_len = (size_t)(p - w->buf) - a->destination_port;
 	if (matched) {
-		p = PUT(p, ",\"bytes\":");
+		p = JSON_PUT(p, ",\"bytes\":");
 		p = json_put_uint(p, r->match->query_size);
 	}
 	*p++ = '}';
@@ -617,7 +614,7 @@ static void write_related(struct json_writer *w, const struct dns_event *r,
 	char *p = json_reserve(w, 2 * (ADDRESS_TEXT_MAX + 2) + resolved->len + 32);
 	if (!p)
 		return;
-	p = PUT(p, ",\"related\":{\"ip\":[");
+	p = JSON_PUT(p, ",\"related\":{\"ip\":[");
 	p = copy_span(p, w, a->source, a->source_len);
 	if (memcmp(r->packet->src_addr, r->packet->dst_addr, 16) != 0) {
 		*p++ = ',';
@@ -627,7 +624,7 @@ static void write_related(struct json_writer *w, const struct dns_event *r,
 		*p++ = ',';
 		p = copy_span(p, w, resolved->at, resolved->len);
 	}
-	p = PUT(p, "]}");
+	p = JSON_PUT(p, "]}");
 	json_commit(w, p);
 }
 

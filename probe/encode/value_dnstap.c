@@ -12,6 +12,7 @@
 
 #include "dnstap.pb-c.h"
 #include "decode.h"
+#include "dns_message.h"
 
 #define VERSION_TEXT "dnsprobe " DNSPROBE_VERSION
 /* More than the fields around the DNS message and the identity and version can take. */
@@ -87,10 +88,9 @@ static size_t dnstap_encode(void *state, const struct dns_event *e, uint8_t *out
 		memcpy(out, e->frame->data, e->frame->caplen);
 		return e->frame->caplen;
 	}
-	if (!e->packet)
+	if (!e->packet || !e->message)
 		return 0;
-	/* The QR bit is the third byte's top bit; a message too short to have one is a query. */
-	bool response = e->dns_len > 2 && (e->dns[2] & 0x80);
+	bool response = e->message->is_response;
 	set_endpoints(m, e->packet, !response);
 	m->type =
 	    response ? DNSTAP__MESSAGE__TYPE__CLIENT_RESPONSE : DNSTAP__MESSAGE__TYPE__CLIENT_QUERY;

@@ -17,13 +17,6 @@
 #define IPPROTO_NUMBER_UDP  17
 #define IPPROTO_NUMBER_SCTP 132
 
-/* Flow key offsets (docs/architecture.md, "The flow key"). */
-#define KEY_VERSION  0
-#define KEY_PROTOCOL 1
-#define KEY_ADDR_A   2
-#define KEY_ADDR_B   18
-#define KEY_PORTS    34
-
 /* seed(2) + two IPv6 addresses(32) + protocol(1) + pad(1) + ports(4) */
 #define HASH_INPUT_MAX 40
 
@@ -38,19 +31,19 @@ static bool has_ports(uint8_t protocol)
 static size_t hash_input(const struct flow_key *key, uint16_t seed, uint8_t in[HASH_INPUT_MAX])
 {
 	const uint8_t *k = key->bytes;
-	size_t addr_offset = k[KEY_VERSION] == 4 ? 12 : 0; /* skip the ::ffff: prefix */
+	size_t addr_offset = k[FLOW_KEY_VERSION] == 4 ? 12 : 0; /* skip the ::ffff: prefix */
 	size_t addr_len = 16 - addr_offset;
 	size_t n = 0;
 	in[n++] = (uint8_t)(seed >> 8);
 	in[n++] = (uint8_t)seed;
-	memcpy(in + n, k + KEY_ADDR_A + addr_offset, addr_len);
+	memcpy(in + n, k + FLOW_KEY_ADDRESS_A + addr_offset, addr_len);
 	n += addr_len;
-	memcpy(in + n, k + KEY_ADDR_B + addr_offset, addr_len);
+	memcpy(in + n, k + FLOW_KEY_ADDRESS_B + addr_offset, addr_len);
 	n += addr_len;
-	in[n++] = k[KEY_PROTOCOL];
+	in[n++] = k[FLOW_KEY_PROTOCOL];
 	in[n++] = 0;
-	if (has_ports(k[KEY_PROTOCOL])) {
-		memcpy(in + n, k + KEY_PORTS, 4); /* port A, port B, both big-endian */
+	if (has_ports(k[FLOW_KEY_PROTOCOL])) {
+		memcpy(in + n, k + FLOW_KEY_PORT_A, 4); /* port A, port B, both big-endian */
 		n += 4;
 	}
 	return n;

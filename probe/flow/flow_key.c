@@ -21,12 +21,12 @@ bool flow_key_build(const struct packet_info *p, struct flow_key *key)
 	    endpoint_compare(p->src_addr, p->src_port, p->dst_addr, p->dst_port) <= 0;
 	const uint8_t *addr_a = sender_is_a ? p->src_addr : p->dst_addr;
 	const uint8_t *addr_b = sender_is_a ? p->dst_addr : p->src_addr;
-	key->bytes[0] = p->ip_version;
-	key->bytes[1] = p->ip_protocol;
-	memcpy(key->bytes + 2, addr_a, 16);
-	memcpy(key->bytes + 18, addr_b, 16);
-	bytes_put_be16(key->bytes + 34, sender_is_a ? p->src_port : p->dst_port);
-	bytes_put_be16(key->bytes + 36, sender_is_a ? p->dst_port : p->src_port);
+	key->bytes[FLOW_KEY_VERSION] = p->ip_version;
+	key->bytes[FLOW_KEY_PROTOCOL] = p->ip_protocol;
+	memcpy(key->bytes + FLOW_KEY_ADDRESS_A, addr_a, 16);
+	memcpy(key->bytes + FLOW_KEY_ADDRESS_B, addr_b, 16);
+	bytes_put_be16(key->bytes + FLOW_KEY_PORT_A, sender_is_a ? p->src_port : p->dst_port);
+	bytes_put_be16(key->bytes + FLOW_KEY_PORT_B, sender_is_a ? p->dst_port : p->src_port);
 	return sender_is_a;
 }
 
@@ -38,13 +38,13 @@ static const char *protocol_name(uint8_t protocol)
 size_t flow_key_text(const struct flow_key *key, char *out, size_t size)
 {
 	char a[ADDRESS_TEXT_MAX], b[ADDRESS_TEXT_MAX];
-	address_text(key->bytes + 2, a, sizeof(a));
-	address_text(key->bytes + 18, b, sizeof(b));
-	bool v6 = key->bytes[0] == 6;
+	address_text(key->bytes + FLOW_KEY_ADDRESS_A, a, sizeof(a));
+	address_text(key->bytes + FLOW_KEY_ADDRESS_B, b, sizeof(b));
+	bool v6 = key->bytes[FLOW_KEY_VERSION] == 6;
 	int n = snprintf(out, size, v6 ? "%s [%s]:%u [%s]:%u" : "%s %s:%u %s:%u",
-			 protocol_name(key->bytes[1]), a,
-			 (unsigned)(key->bytes[34] << 8 | key->bytes[35]), b,
-			 (unsigned)(key->bytes[36] << 8 | key->bytes[37]));
+			 protocol_name(key->bytes[FLOW_KEY_PROTOCOL]), a,
+			 (unsigned)bytes_be16(key->bytes + FLOW_KEY_PORT_A), b,
+			 (unsigned)bytes_be16(key->bytes + FLOW_KEY_PORT_B));
 	return n < 0 ? 0 : (size_t)n;
 }
 

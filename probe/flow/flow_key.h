@@ -11,6 +11,14 @@
 #include "decode.h"
 
 #define FLOW_KEY_LEN 38
+/* The layout: IP version, protocol, endpoint A's address (16 bytes, IPv4 mapped), endpoint B's,
+ * A's port, B's port (big-endian). */
+#define FLOW_KEY_VERSION   0
+#define FLOW_KEY_PROTOCOL  1
+#define FLOW_KEY_ADDRESS_A 2
+#define FLOW_KEY_ADDRESS_B 18
+#define FLOW_KEY_PORT_A	   34
+#define FLOW_KEY_PORT_B	   36
 /* "udp [" + 39 + "]:65535 [" + 39 + "]:65535" and a NUL fit in 104 bytes. */
 #define FLOW_KEY_TEXT_MAX 104
 

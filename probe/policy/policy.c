@@ -6,14 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii_lower.h"
 #include "rate_limit.h"
 
 #define HEADER_LEN 12
 /* 127 labels, the root, and the few backward pointers there is room for. */
 #define MAX_NAME_HOPS 192
 #define NO_DROP_SLOT  -1
-#define KEY_ADDRESS_A 2 /* offsets in the binary flow key (DESIGN.md, "The flow key") */
-#define KEY_ADDRESS_B 18
 #define MEGABYTE      (1024.0 * 1024.0)
 
 /* A rule set with what the drop list makes of its categories. Never changed once published. */
@@ -212,10 +211,6 @@ static bool question_name(const uint8_t *dns, size_t len, uint8_t out[RULE_NAME_
 			return false;
 		uint8_t label = dns[at];
 		if (label == 0) {
-			/* Lower case in one pass the compiler can vectorise: length bytes (at most
-			 * 63) are below 'A' and stay as they are. */
-			for (size_t i = 0; i < n; i++)
-				out[i] += (uint8_t)((uint8_t)(out[i] - 'A') < 26) << 5;
 			*out_len = n;
 			return n > 0;
 		}
@@ -232,7 +227,8 @@ static bool question_name(const uint8_t *dns, size_t len, uint8_t out[RULE_NAME_
 		if ((label & 0xC0) != 0 || at + 1 + label > len ||
 		    n + 1 + label >= RULE_NAME_WIRE_MAX)
 			return false;
-		memcpy(out + n, dns + at, 1 + (size_t)label);
+		/* The length byte (at most 63) is below 'A' and stays as it is. */
+		ascii_lower(out + n, dns + at, 1 + (size_t)label);
 		n += 1 + (size_t)label;
 		at += 1 + (size_t)label;
 	}
@@ -243,7 +239,7 @@ static bool question_name(const uint8_t *dns, size_t len, uint8_t out[RULE_NAME_
 static const uint8_t *client_address(const struct flow_key *key, bool sender_is_a, bool is_response)
 {
 	bool client_is_a = sender_is_a != is_response;
-	return key->bytes + (client_is_a ? KEY_ADDRESS_A : KEY_ADDRESS_B);
+	return key->bytes + (client_is_a ? FLOW_KEY_ADDRESS_A : FLOW_KEY_ADDRESS_B);
 }
 
 static enum policy_verdict limit(struct policy_worker *w, const struct dns_message *message,

@@ -1,7 +1,9 @@
-/* The ldns path of DNS parsing: ldns_wire2pkt for messages the direct path leaves to it (RR types
- * it does not render, anything malformed), and the reference the direct path is checked against. */
+/* The ldns path of DNS parsing: ldns_wire2pkt's reading (dns_ldns_read.c) for messages the direct
+ * path leaves to it (RR types it does not render, anything malformed), and the reference the
+ * direct path is checked against. */
 #include <ldns/ldns.h>
 
+#include "dns_ldns_read.h"
 #include "dns_name.h"
 #include "dns_parse_internal.h"
 
@@ -103,7 +105,7 @@ void dns_parse_with_ldns(struct ldns_struct_buffer *rdata_buffer, const uint8_t 
 			 struct dns_message *out)
 {
 	ldns_pkt *pkt = NULL;
-	ldns_status status = ldns_wire2pkt(&pkt, msg, len);
+	ldns_status status = dns_ldns_read(&pkt, msg, len);
 	if (status != LDNS_STATUS_OK) {
 		out->malformed = capture_truncated  ? "capture_truncated"
 				 : question_problem ? question_problem

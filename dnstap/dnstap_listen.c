@@ -4,7 +4,8 @@
  * decoded and encoded with libfstrm. Each connection has one buffer of a frame's size, taken
  * when it connects; data frames are handed out in place and stay valid until the next call.
  * While the sink blocks, the lane does not call next_burst: nothing is read, and the senders'
- * own buffers take the pressure. A connection that breaks the protocol is counted and closed. */
+ * own buffers take the pressure. A connection that breaks the protocol (or whose frame the worker
+ * rejects, reject()) is counted and closed. */
 #include "dnstap_listen.h"
 
 #include <arpa/inet.h>
@@ -358,6 +359,24 @@ static void listen_drops(void *state, struct capture_drops *out)
 	out->bad_control = k->bad_control;
 	out->oversized = k->oversized;
 	out->bad_content_type = k->bad_content_type;
+	out->bad_protobuf = k->bad_protobuf;
+}
+
+/* The worker could not read a frame as a Dnstap protobuf: its sender is not speaking dnstap,
+ * and what else it sends would be as useless. Frames are handed out in place, so the frame's
+ * bytes tell which connection it came from. */
+static void listen_reject(void *state, const struct frame *frame)
+{
+	struct dnstap_listen *l = state;
+	for (unsigned i = 0; i < l->o.max_connections; i++) {
+		struct conn *c = &l->conns[i];
+		if (c->fd >= 0 && frame->data >= c->buf && frame->data < c->buf + c->len) {
+			if (!c->closing)
+				conn_fail(l, c, &l->counters.bad_protobuf,
+					  "a data frame that is not a Dnstap protobuf");
+			return;
+		}
+	}
 }
 
 static const struct capture_ops listen_ops = {
@@ -365,6 +384,7 @@ static const struct capture_ops listen_ops = {
     .error = listen_error,
     .close = listen_close,
     .drops = listen_drops,
+    .reject = listen_reject,
 };
 
 static int open_unix(struct dnstap_listen *l, struct listener *lis, const char *path, char *err,

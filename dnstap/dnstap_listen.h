@@ -32,6 +32,7 @@ struct dnstap_listen_counters {
 	uint64_t bad_control;	      /* malformed or unexpected control frames */
 	uint64_t oversized;	      /* data frames over max_frame_size */
 	uint64_t bad_content_type;    /* a sender that does not offer protobuf:dnstap.Dnstap */
+	uint64_t bad_protobuf;	      /* a data frame the worker found is not a Dnstap protobuf */
 };
 
 /* Binds and listens on every address (a stale unix socket is replaced). Returns 0, or -1 with

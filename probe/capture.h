@@ -48,6 +48,7 @@ struct capture_drops {
 	uint64_t bad_control;	   /* malformed or unexpected control frames (connection closed) */
 	uint64_t oversized;	   /* data frames over --max-frame-size (connection closed) */
 	uint64_t bad_content_type; /* not protobuf:dnstap.Dnstap (connection closed) */
+	uint64_t bad_protobuf;	   /* a data frame that is not a Dnstap protobuf (closed) */
 };
 
 void capture_drops_add(struct capture_drops *total, const struct capture_drops *part);
@@ -82,6 +83,10 @@ struct capture_ops {
 	 * (DPDK) may nap here instead of spinning; one that blocks (libpcap) waits here for
 	 * packets, so a quiet input does not hold a share of --count while it waits. */
 	void (*idle)(void *state);
+	/* A frame of the last burst that the worker found breaks the input's protocol: an input
+	 * that takes connections ends the one it came from (at the next call, like its other
+	 * faults). */
+	void (*reject)(void *state, const struct frame *frame);
 	/* From any thread: how far a replay has come. */
 	void (*progress)(void *state, struct capture_progress *out);
 };

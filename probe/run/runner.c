@@ -81,6 +81,7 @@ void capture_drops_add(struct capture_drops *total, const struct capture_drops *
 	total->bad_control += part->bad_control;
 	total->oversized += part->oversized;
 	total->bad_content_type += part->bad_content_type;
+	total->bad_protobuf += part->bad_protobuf;
 }
 
 /* "{worker}" in the output path gives every worker a file of its own. */
@@ -342,7 +343,8 @@ static void lane_deliver(struct lane *lane, const struct frame *frames, int coun
 {
 	worker_begin_burst(lane->worker);
 	for (int i = 0; i < count; i++)
-		worker_packet(lane->worker, &frames[i]);
+		if (!worker_packet(lane->worker, &frames[i]) && lane->capture.ops->reject)
+			lane->capture.ops->reject(lane->capture.state, &frames[i]);
 }
 
 /* After CAPTURE_ERROR: what the input still holds is read out, then the lane fails. */
@@ -568,9 +570,10 @@ static void print_drops(FILE *out, const struct capture_drops *d)
 		fprintf(out,
 			"dnsprobe: dnstap: %" PRIu64 " connections (%" PRIu64 " closed, %" PRIu64
 			" refused), %" PRIu64 " frames; malformed: %" PRIu64 " control, %" PRIu64
-			" oversized, %" PRIu64 " content type\n",
+			" oversized, %" PRIu64 " content type, %" PRIu64 " protobuf\n",
 			d->connections_opened, d->connections_closed, d->connections_refused,
-			d->frames, d->bad_control, d->oversized, d->bad_content_type);
+			d->frames, d->bad_control, d->oversized, d->bad_content_type,
+			d->bad_protobuf);
 	switch (d->source) {
 	case DROPS_KERNEL:
 		fprintf(out,
@@ -635,9 +638,10 @@ static int write_summary_json(const char *path, const struct runner_totals *t)
 			",\"dnstap\":{\"connections_opened\":%" PRIu64
 			",\"connections_closed\":%" PRIu64 ",\"connections_refused\":%" PRIu64
 			",\"frames\":%" PRIu64 ",\"bad_control\":%" PRIu64 ",\"oversized\":%" PRIu64
-			",\"bad_content_type\":%" PRIu64 "}",
+			",\"bad_content_type\":%" PRIu64 ",\"bad_protobuf\":%" PRIu64 "}",
 			d->connections_opened, d->connections_closed, d->connections_refused,
-			d->frames, d->bad_control, d->oversized, d->bad_content_type);
+			d->frames, d->bad_control, d->oversized, d->bad_content_type,
+			d->bad_protobuf);
 	fputs("}\n", out);
 	free(text);
 	rc = ferror(out) ? -1 : 0;

@@ -456,12 +456,13 @@ int stats_report_write_prometheus(FILE *out, const struct runner_totals *t, cons
 		for (size_t i = 0; i < sizeof(dnstap) / sizeof(dnstap[0]); i++)
 			write_uint_metric(out, source, dnstap[i].name, "counter", dnstap[i].help,
 					  dnstap[i].value);
-		const char *reasons[] = {"control", "oversized", "content_type"};
-		uint64_t values[] = {d->bad_control, d->oversized, d->bad_content_type};
+		const char *reasons[] = {"control", "oversized", "content_type", "protobuf"};
+		uint64_t values[] = {d->bad_control, d->oversized, d->bad_content_type,
+				     d->bad_protobuf};
 		write_family_head(
 		    out, "dnsprobe_dnstap_malformed_total", "counter",
-		    "dnstap connections closed for breaking Frame Streams, by reason.");
-		for (size_t i = 0; i < 3; i++) {
+		    "dnstap connections closed for breaking Frame Streams or dnstap, by reason.");
+		for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 			fputs("dnsprobe_dnstap_malformed_total", out);
 			write_labels(out, source, "reason", reasons[i]);
 			fprintf(out, " %" PRIu64 "\n", values[i]);

@@ -255,19 +255,21 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 	handle_message(w, frame, p, dns, dns_len, truncated, frame->ts_ns, NULL);
 }
 
-/* A frame from the dnstap listener: the message a resolver sent, timed as it said. */
-static void handle_dnstap(struct worker *w, const struct frame *frame)
+/* A frame from the dnstap listener: the message a resolver sent, timed as it said. False when
+ * the frame is not a Dnstap protobuf: its sender breaks the protocol. */
+static bool handle_dnstap(struct worker *w, const struct frame *frame)
 {
 	struct dnstap_decoded d;
 	enum malformed_reason reason = dnstap_decode(w->dnstap, frame->data, frame->caplen, &d);
 	if (reason != MALFORMED_NONE) {
 		count_malformed(w, reason);
-		return;
+		return reason != MALFORMED_DNSTAP_PROTOBUF;
 	}
 	/* The sender's clock times the message, so it also drives expiry: the arrival time would
 	 * expire a lagging resolver's queries before their answers came. */
 	w->last_ts_ns = d.has_time ? d.ts_ns : frame->ts_ns;
 	handle_message(w, frame, &d.packet, d.dns, d.dns_len, false, w->last_ts_ns, &d.origin);
+	return true;
 }
 
 struct tcp_message_context {
@@ -343,18 +345,16 @@ static uint64_t records_published(const struct counters *c)
 	return c->records_to_sink + c->records_dropped + c->records_rejected;
 }
 
-void worker_packet(struct worker *w, const struct frame *frame)
+bool worker_packet(struct worker *w, const struct frame *frame)
 {
 	int link_type = frame->link_type;
 	w->counters.packets++;
-	if (link_type == FRAME_LINK_DNSTAP) {
-		handle_dnstap(w, frame);
-		return;
-	}
+	if (link_type == FRAME_LINK_DNSTAP)
+		return handle_dnstap(w, frame);
 	w->last_ts_ns = frame->ts_ns;
 	if (!decode_link_type_supported(link_type)) {
 		w->counters.unsupported_link++;
-		return;
+		return true;
 	}
 	struct packet_info p;
 	enum decode_result result =
@@ -363,6 +363,7 @@ void worker_packet(struct worker *w, const struct frame *frame)
 	dispatch(w, frame, &p, result);
 	if (w->tap && records_published(&w->counters) != published)
 		w->tap->ops->write(w->tap->state, frame);
+	return true;
 }
 
 void worker_begin_burst(struct worker *w)

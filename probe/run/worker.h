@@ -49,8 +49,10 @@ struct worker;
 struct worker *worker_new(const struct worker_config *config, struct sink *sink);
 void worker_free(struct worker *w);
 
-/* One frame; its link type says how to decode it. */
-void worker_packet(struct worker *w, const struct frame *frame);
+/* One frame; its link type says how to decode it. False when the frame breaks its input's
+ * protocol (a dnstap frame that is not a Dnstap protobuf), so the input may end the connection
+ * it came from; a malformed packet off the wire is only counted, and true. */
+bool worker_packet(struct worker *w, const struct frame *frame);
 
 /* Called before the frames of a burst: the burst is handled with the rules in force now (a
  * reload while the input waited for packets applies to them). */

@@ -142,9 +142,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < n; i++) {
 			FUZZ_CHECK(frames[i].link_type == FRAME_LINK_DNSTAP);
 			FUZZ_CHECK(frames[i].caplen > 0 && frames[i].caplen <= FUZZ_FRAME_SIZE);
-			worker_packet(json_worker, &frames[i]);
+			bool usable = worker_packet(json_worker, &frames[i]);
 			tap_state.frame = &frames[i];
-			worker_packet(tap_worker, &frames[i]);
+			FUZZ_CHECK(worker_packet(tap_worker, &frames[i]) == usable);
+			if (!usable)
+				listener.ops->reject(listener.state, &frames[i]);
 		}
 	}
 	close(client);

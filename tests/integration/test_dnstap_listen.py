@@ -217,13 +217,32 @@ def test_garbage_closes_that_connection_only(dnsprobe_bin, tap_file, tmp_path):
     replay_into(listener.sock, tap)  # a good sender afterwards is served in full
     log = listener.stop()
     assert len(records(listener.output)) == len(sent)
-    assert 'malformed: 3 control, 1 oversized, 1 content type' in log, log
+    assert 'malformed: 3 control, 1 oversized, 1 content type, 1 protobuf' in log, log
     summary = json.loads(listener.summary.read_text())
     assert summary['malformed_reasons']['dnstap_protobuf'] == 1, summary
     assert summary['dnstap'] == {
         'connections_opened': len(garbage) + 1, 'connections_closed': len(garbage) + 1,
         'connections_refused': 0, 'frames': len(sent) + 1, 'bad_control': 3, 'oversized': 1,
-        'bad_content_type': 1}
+        'bad_content_type': 1, 'bad_protobuf': 1}
+
+
+def test_a_frame_that_is_not_dnstap_closes_its_connection(dnsprobe_bin, tmp_path):
+    """A sender whose data frame is not a Dnstap protobuf is cut off by the probe, even though it
+    keeps its side open: what it sends after would be as useless."""
+    listener = Listener(dnsprobe_bin, tmp_path)
+    start = b'protobuf:dnstap.Dnstap'
+    start = struct.pack('!IIIII', 0, 12 + len(start) - 4 + 4, 2, 1, len(start)) + start
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(listener.sock)
+        s.sendall(start + struct.pack('!I', 5) + b'\xff\xff\xff\xff\xff')
+        s.settimeout(10)
+        assert s.recv(4096) == b''  # closed by the probe, not timed out
+    log = listener.stop()
+    assert 'a data frame that is not a Dnstap protobuf; connection closed' in log, log
+    summary = json.loads(listener.summary.read_text())
+    assert summary['malformed_reasons']['dnstap_protobuf'] == 1, summary
+    assert summary['dnstap']['bad_protobuf'] == 1, summary
+    assert summary['dnstap']['connections_closed'] == 1, summary
 
 
 UNBOUND_CONF = """server:

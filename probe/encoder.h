@@ -76,6 +76,8 @@ struct value_encoder {
 	/* Files of binary values are Frame Streams of this content type; NULL: binary values go
 	 * only to Kafka. */
 	const char *frame_stream_type;
+	/* The value shows the message's answers: the parser renders them only then. */
+	bool shows_answers;
 	/* Per-worker state; NULL when the encoder keeps none. Returns NULL when out of memory. */
 	void *(*state_new)(const struct encoder_settings *settings);
 	void (*state_free)(void *state); /* NULL when state_new is NULL */

@@ -26,6 +26,7 @@ struct dns_parser {
 	ldns_buffer *rdata_text;
 	struct dns_text_arena arena;
 	bool ldns_only;
+	bool skip_answers;
 };
 
 struct dns_parser *dns_parser_new(void)
@@ -56,6 +57,11 @@ void dns_parser_free(struct dns_parser *parser)
 void dns_parser_use_ldns_only(struct dns_parser *parser, bool ldns_only)
 {
 	parser->ldns_only = ldns_only;
+}
+
+void dns_parser_skip_answers(struct dns_parser *parser, bool skip)
+{
+	parser->skip_answers = skip;
 }
 
 bool dns_arena_put(struct dns_text_arena *arena, const char *text, size_t len, uint32_t *offset)
@@ -226,8 +232,10 @@ static bool keep_answer(const uint8_t *msg, size_t len, size_t owner, size_t rda
 	return true;
 }
 
-/* Walks every question and record. Returns false when the ldns path must take the message. */
-static bool parse_direct(const uint8_t *msg, size_t len, size_t offset, struct dns_message *out)
+/* Walks every question and record; answers are rendered unless skip_answers. Returns false when
+ * the ldns path must take the message. */
+static bool parse_direct(const uint8_t *msg, size_t len, size_t offset, bool skip_answers,
+			 struct dns_message *out)
 {
 	for (unsigned q = 1; q < out->qdcount; q++) {
 		if (!skip_name(msg, len, &offset) || !bytes_have(len, offset, 4))
@@ -249,8 +257,9 @@ static bool parse_direct(const uint8_t *msg, size_t len, size_t offset, struct d
 			if (type == TYPE_OPT &&
 			    (section != 2 || !read_opt(msg, owner, rr, rdlength, out)))
 				return false;
-			if (section == 0 ? !keep_answer(msg, len, owner, rdata, rr, out)
-					 : !dns_rdata_reads_like_ldns(msg, rdata, rdlength, type))
+			if (section == 0 && !skip_answers
+				? !keep_answer(msg, len, owner, rdata, rr, out)
+				: !dns_rdata_reads_like_ldns(msg, rdata, rdlength, type))
 				return false;
 			offset = rdata + rdlength;
 		}
@@ -284,7 +293,8 @@ bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool c
 	parse_header(msg, out);
 	size_t offset;
 	const char *question = parse_question(msg, len, &offset, out);
-	if (!question && !parser->ldns_only && parse_direct(msg, len, offset, out))
+	if (!question && !parser->ldns_only &&
+	    parse_direct(msg, len, offset, parser->skip_answers, out))
 		return true;
 	uint16_t header_rcode = out->rcode;
 	reset(parser, out);

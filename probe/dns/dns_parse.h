@@ -19,6 +19,12 @@ void dns_parser_free(struct dns_parser *parser);
 /* For checking the direct path against ldns: parse every message through ldns alone. */
 void dns_parser_use_ldns_only(struct dns_parser *parser, bool ldns_only);
 
+/* For values that do not show the answers (--format dnstap, raw): the direct path only checks
+ * that each answer reads as ldns reads it, as it does for the other sections, and leaves
+ * out->answers empty; header, question, EDNS and the malformed verdict are as with rendering.
+ * Messages the direct path leaves to ldns still get their answers. */
+void dns_parser_skip_answers(struct dns_parser *parser, bool skip);
+
 /* Parses msg into out. Returns false when there is not even a DNS header (under 12 bytes).
  * capture_truncated says the capture holds less than the packet had. */
 bool dns_parse(struct dns_parser *parser, const uint8_t *msg, size_t len, bool capture_truncated,

@@ -26,6 +26,7 @@ static size_t json_encode(void *state, const struct dns_event *event, uint8_t *o
 const struct value_encoder value_json = {
     .name = "json",
     .binary = false,
+    .shows_answers = true,
     .state_new = json_state_new,
     .state_free = json_state_free,
     .encode = json_encode,

@@ -61,6 +61,8 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->parser = dns_parser_new();
 	w->message = cache_line_calloc(sizeof(*w->message));
 	w->value = malloc(VALUE_BUFFER_SIZE);
+	if (w->parser)
+		dns_parser_skip_answers(w->parser, !config->value_encoder->shows_answers);
 	if (config->value_encoder->state_new) {
 		w->encoder_state = config->value_encoder->state_new(&config->encoder_settings);
 		if (!w->encoder_state) {

@@ -1,85 +1,386 @@
-/* Decodes one Dnstap protobuf (protobuf-c, unpacked into a per-worker arena: no allocation per
- * frame) into the sender's packet_info, the DNS message and what the sender said of it. */
+/* Decodes one Dnstap protobuf (proto/dnstap.proto) into the sender's packet_info, the DNS
+ * message and what the sender said of it, reading the protocol buffers wire format
+ * (protobuf.dev, "Encoding") in place: nothing is copied or allocated, every length is checked
+ * against what is left.
+ *
+ * It accepts what protobuf-c's dnstap__dnstap__unpack accepts and reads the same values, so the
+ * listener behaves as it did with protobuf-c, which cost a quarter of the listener's CPU
+ * (docs/dnstap.md, "Cost"): tags and varints as protobuf-c bounds them (a tag in at most 5
+ * bytes, a varint in at most 10, a length in at most 5 and below 2^31), unknown fields skipped,
+ * a known field with another wire type refused, the required types required, the last of a
+ * repeated field kept, and a repeated Message merged with the one before as protobuf-c merges
+ * (each must be whole on its own). fuzz_dnstap_decode compares the two on every input. */
 #include "dnstap_message.h"
 
-#include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "decode_internal.h"
-#include "dnstap.pb-c.h"
 
-/* protobuf-c copies every bytes field and allocates each sub-message: twice the frame and a
- * margin for the structures hold any frame the decoder takes. */
-#define ARENA_SIZE (2 * DNSTAP_FRAME_MAX + 64 * 1024)
+enum wire_type { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_BYTES = 2, WIRE_FIXED32 = 5 };
 
-struct dnstap_decoder {
-	ProtobufCAllocator allocator;
-	uint8_t *arena;
-	size_t used;
+/* The fields read, by number (proto/dnstap.proto). */
+enum {
+	DNSTAP_IDENTITY = 1,
+	DNSTAP_VERSION = 2,
+	DNSTAP_EXTRA = 3,
+	DNSTAP_MESSAGE = 14,
+	DNSTAP_TYPE = 15,
+	DNSTAP_TYPE_MESSAGE = 1,
+	MESSAGE_TYPE = 1,
+	MESSAGE_SOCKET_FAMILY = 2,
+	MESSAGE_SOCKET_PROTOCOL = 3,
+	MESSAGE_QUERY_ADDRESS = 4,
+	MESSAGE_RESPONSE_ADDRESS = 5,
+	MESSAGE_QUERY_PORT = 6,
+	MESSAGE_RESPONSE_PORT = 7,
+	MESSAGE_QUERY_TIME_SEC = 8,
+	MESSAGE_QUERY_TIME_NSEC = 9,
+	MESSAGE_QUERY_MESSAGE = 10,
+	MESSAGE_QUERY_ZONE = 11,
+	MESSAGE_RESPONSE_TIME_SEC = 12,
+	MESSAGE_RESPONSE_TIME_NSEC = 13,
+	MESSAGE_RESPONSE_MESSAGE = 14,
+	FAMILY_INET6 = 2,
+	PROTOCOL_UDP = 1,
 };
 
-static void *arena_alloc(void *ctx, size_t size)
-{
-	struct dnstap_decoder *d = ctx;
-	size_t need = (size + 15) & ~(size_t)15;
-	if (need < size || need > ARENA_SIZE - d->used)
-		return NULL; /* protobuf-c then fails the unpack */
-	void *at = d->arena + d->used;
-	d->used += need;
-	return at;
-}
+/* Message.type names by value (proto/dnstap.proto). */
+static const char *const message_type_names[] = {
+    [1] = "AUTH_QUERY",	       [2] = "AUTH_RESPONSE",	   [3] = "RESOLVER_QUERY",
+    [4] = "RESOLVER_RESPONSE", [5] = "CLIENT_QUERY",	   [6] = "CLIENT_RESPONSE",
+    [7] = "FORWARDER_QUERY",   [8] = "FORWARDER_RESPONSE", [9] = "STUB_QUERY",
+    [10] = "STUB_RESPONSE",    [11] = "TOOL_QUERY",	   [12] = "TOOL_RESPONSE",
+    [13] = "UPDATE_QUERY",     [14] = "UPDATE_RESPONSE",
+};
 
-static void arena_free(void *ctx, void *at)
-{
-	(void)ctx;
-	(void)at; /* the whole arena is reset before the next frame */
-}
+struct pb_bytes {
+	bool has;
+	const uint8_t *data;
+	size_t len;
+};
 
-struct dnstap_decoder *dnstap_decoder_new(void)
-{
-	struct dnstap_decoder *d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	d->arena = malloc(ARENA_SIZE);
-	if (!d->arena) {
-		free(d);
-		return NULL;
-	}
-	d->allocator =
-	    (ProtobufCAllocator){.alloc = arena_alloc, .free = arena_free, .allocator_data = d};
-	return d;
-}
+/* One field as read: its number, wire type and value (a number, or bytes). */
+struct pb_field {
+	uint32_t number;
+	uint8_t wire;
+	uint64_t number_value;
+	const uint8_t *data;
+	size_t len;
+};
 
-void dnstap_decoder_free(struct dnstap_decoder *d)
-{
-	if (!d)
-		return;
-	free(d->arena);
-	free(d);
-}
+struct pb_reader {
+	const uint8_t *at;
+	size_t left;
+};
 
-static bool type_is_response(Dnstap__Message__Type type)
+/* A tag as protobuf-c reads one: at most 5 bytes, the first with a field number. */
+static bool read_tag(struct pb_reader *r, uint32_t *number, uint8_t *wire)
 {
-	switch (type) {
-	case DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__RESOLVER_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__CLIENT_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__FORWARDER_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__STUB_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__TOOL_RESPONSE:
-	case DNSTAP__MESSAGE__TYPE__UPDATE_RESPONSE:
-		return true;
-	default:
+	const uint8_t *d = r->at;
+	size_t max = r->left < 5 ? r->left : 5;
+	if ((d[0] & 0xf8) == 0)
 		return false;
+	*wire = d[0] & 7;
+	uint32_t tag = (uint32_t)(d[0] & 0x7f) >> 3;
+	unsigned shift = 4;
+	for (size_t i = 0; i < max; i++) {
+		if (i > 0)
+			tag |= (uint32_t)(d[i] & 0x7f) << shift, shift += 7;
+		if (!(d[i] & 0x80)) {
+			*number = tag;
+			r->at += i + 1;
+			r->left -= i + 1;
+			return true;
+		}
 	}
+	return false;
+}
+
+static bool read_varint(struct pb_reader *r, uint64_t *value)
+{
+	size_t max = r->left < 10 ? r->left : 10;
+	uint64_t v = 0;
+	for (size_t i = 0; i < max; i++) {
+		v |= (uint64_t)(r->at[i] & 0x7f) << (7 * i);
+		if (!(r->at[i] & 0x80)) {
+			*value = v;
+			r->at += i + 1;
+			r->left -= i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A length prefix and the bytes after it: at most 5 bytes of length, below 2^31. */
+static bool read_bytes(struct pb_reader *r, const uint8_t **data, size_t *len)
+{
+	size_t max = r->left < 5 ? r->left : 5, value = 0;
+	for (size_t i = 0; i < max; i++) {
+		value |= (size_t)(r->at[i] & 0x7f) << (7 * i);
+		if (!(r->at[i] & 0x80)) {
+			size_t prefix = i + 1;
+			if (value > INT_MAX || value > r->left - prefix)
+				return false;
+			*data = r->at + prefix;
+			*len = value;
+			r->at += prefix + value;
+			r->left -= prefix + value;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool read_fixed(struct pb_reader *r, size_t size, struct pb_field *f)
+{
+	if (r->left < size)
+		return false;
+	f->number_value = size == 4 ? bytes_le32(r->at) : 0;
+	r->at += size;
+	r->left -= size;
+	return true;
+}
+
+static bool read_field(struct pb_reader *r, struct pb_field *f)
+{
+	if (!read_tag(r, &f->number, &f->wire))
+		return false;
+	switch (f->wire) {
+	case WIRE_VARINT:
+		return read_varint(r, &f->number_value);
+	case WIRE_FIXED64:
+		return read_fixed(r, 8, f);
+	case WIRE_BYTES:
+		return read_bytes(r, &f->data, &f->len);
+	case WIRE_FIXED32:
+		return read_fixed(r, 4, f);
+	default:
+		return false; /* groups, as protobuf-c */
+	}
+}
+
+static void keep_bytes(struct pb_bytes *out, const struct pb_field *f)
+{
+	*out = (struct pb_bytes){.has = true, .data = f->data, .len = f->len};
+}
+
+/* The fields of a Message. */
+struct message_fields {
+	int32_t type;
+	bool has_family, has_protocol, has_query_port, has_response_port;
+	bool has_query_time, has_response_time, has_query_time_nsec, has_response_time_nsec;
+	int32_t family, protocol;
+	uint32_t query_port, response_port;
+	uint64_t query_time_sec, response_time_sec;
+	uint32_t query_time_nsec, response_time_nsec;
+	struct pb_bytes query_address, response_address, query_message, response_message;
+};
+
+struct dnstap_fields {
+	struct pb_bytes identity, version;
+	bool has_message;
+	struct message_fields message;
+};
+
+/* The wire type each field of Message has; 0xff for numbers it does not define. */
+static uint8_t message_field_wire(uint32_t number)
+{
+	switch (number) {
+	case MESSAGE_TYPE:
+	case MESSAGE_SOCKET_FAMILY:
+	case MESSAGE_SOCKET_PROTOCOL:
+	case MESSAGE_QUERY_PORT:
+	case MESSAGE_RESPONSE_PORT:
+	case MESSAGE_QUERY_TIME_SEC:
+	case MESSAGE_RESPONSE_TIME_SEC:
+		return WIRE_VARINT;
+	case MESSAGE_QUERY_TIME_NSEC:
+	case MESSAGE_RESPONSE_TIME_NSEC:
+		return WIRE_FIXED32;
+	case MESSAGE_QUERY_ADDRESS:
+	case MESSAGE_RESPONSE_ADDRESS:
+	case MESSAGE_QUERY_MESSAGE:
+	case MESSAGE_QUERY_ZONE:
+	case MESSAGE_RESPONSE_MESSAGE:
+		return WIRE_BYTES;
+	default:
+		return 0xff;
+	}
+}
+
+/* One Message field into out (values as protobuf-c keeps them: enums and uint32 in 32 bits). */
+static void keep_message_field(struct message_fields *out, const struct pb_field *f)
+{
+	uint64_t v = f->number_value;
+	switch (f->number) {
+	case MESSAGE_TYPE:
+		out->type = (int32_t)(uint32_t)v;
+		break;
+	case MESSAGE_SOCKET_FAMILY:
+		out->has_family = true;
+		out->family = (int32_t)(uint32_t)v;
+		break;
+	case MESSAGE_SOCKET_PROTOCOL:
+		out->has_protocol = true;
+		out->protocol = (int32_t)(uint32_t)v;
+		break;
+	case MESSAGE_QUERY_ADDRESS:
+		keep_bytes(&out->query_address, f);
+		break;
+	case MESSAGE_RESPONSE_ADDRESS:
+		keep_bytes(&out->response_address, f);
+		break;
+	case MESSAGE_QUERY_PORT:
+		out->has_query_port = true;
+		out->query_port = (uint32_t)v;
+		break;
+	case MESSAGE_RESPONSE_PORT:
+		out->has_response_port = true;
+		out->response_port = (uint32_t)v;
+		break;
+	case MESSAGE_QUERY_TIME_SEC:
+		out->has_query_time = true;
+		out->query_time_sec = v;
+		break;
+	case MESSAGE_QUERY_TIME_NSEC:
+		out->has_query_time_nsec = true;
+		out->query_time_nsec = (uint32_t)v;
+		break;
+	case MESSAGE_QUERY_MESSAGE:
+		keep_bytes(&out->query_message, f);
+		break;
+	case MESSAGE_RESPONSE_TIME_SEC:
+		out->has_response_time = true;
+		out->response_time_sec = v;
+		break;
+	case MESSAGE_RESPONSE_TIME_NSEC:
+		out->has_response_time_nsec = true;
+		out->response_time_nsec = (uint32_t)v;
+		break;
+	case MESSAGE_RESPONSE_MESSAGE:
+		keep_bytes(&out->response_message, f);
+		break;
+	default:
+		break; /* query_zone, and numbers Message does not define */
+	}
+}
+
+/* A repeated Message is merged as protobuf-c's merge_messages does: a field the later one lacks
+ * is taken from the earlier one; for bytes, a later empty value counts as lacking (protobuf-c
+ * keeps no pointer for it) and an earlier empty one is not taken. */
+#define MERGE_SCALAR(later, earlier, has, field)                                                   \
+	do {                                                                                       \
+		if ((earlier)->has && !(later)->has) {                                             \
+			(later)->has = true;                                                       \
+			(later)->field = (earlier)->field;                                         \
+		}                                                                                  \
+	} while (0)
+
+static void merge_bytes(struct pb_bytes *later, const struct pb_bytes *earlier)
+{
+	if (earlier->len > 0 && later->len == 0)
+		*later = *earlier;
+}
+
+static void merge_message(struct message_fields *later, const struct message_fields *earlier)
+{
+	MERGE_SCALAR(later, earlier, has_family, family);
+	MERGE_SCALAR(later, earlier, has_protocol, protocol);
+	MERGE_SCALAR(later, earlier, has_query_port, query_port);
+	MERGE_SCALAR(later, earlier, has_response_port, response_port);
+	MERGE_SCALAR(later, earlier, has_query_time, query_time_sec);
+	MERGE_SCALAR(later, earlier, has_response_time, response_time_sec);
+	MERGE_SCALAR(later, earlier, has_query_time_nsec, query_time_nsec);
+	MERGE_SCALAR(later, earlier, has_response_time_nsec, response_time_nsec);
+	merge_bytes(&later->query_address, &earlier->query_address);
+	merge_bytes(&later->response_address, &earlier->response_address);
+	merge_bytes(&later->query_message, &earlier->query_message);
+	merge_bytes(&later->response_message, &earlier->response_message);
+}
+
+/* One Message; false when it is not one on its own. */
+static bool read_message(struct message_fields *out, const uint8_t *data, size_t len)
+{
+	struct pb_reader r = {data, len};
+	bool has_type = false;
+	while (r.left > 0) {
+		struct pb_field f;
+		if (!read_field(&r, &f))
+			return false;
+		uint8_t wire = message_field_wire(f.number);
+		if (wire == 0xff)
+			continue;
+		if (wire != f.wire)
+			return false;
+		has_type |= f.number == MESSAGE_TYPE;
+		keep_message_field(out, &f);
+	}
+	return has_type;
+}
+
+static bool read_dnstap(struct dnstap_fields *out, const uint8_t *frame, size_t len)
+{
+	struct pb_reader r = {frame, len};
+	bool has_type = false;
+	int32_t type = 0;
+	while (r.left > 0) {
+		struct pb_field f;
+		if (!read_field(&r, &f))
+			return false;
+		switch (f.number) {
+		case DNSTAP_IDENTITY:
+		case DNSTAP_VERSION:
+		case DNSTAP_EXTRA:
+		case DNSTAP_MESSAGE:
+			if (f.wire != WIRE_BYTES)
+				return false;
+			break;
+		case DNSTAP_TYPE:
+			if (f.wire != WIRE_VARINT)
+				return false;
+			break;
+		default:
+			continue;
+		}
+		if (f.number == DNSTAP_IDENTITY)
+			keep_bytes(&out->identity, &f);
+		else if (f.number == DNSTAP_VERSION)
+			keep_bytes(&out->version, &f);
+		else if (f.number == DNSTAP_MESSAGE) {
+			struct message_fields later = {0};
+			if (!read_message(&later, f.data, f.len))
+				return false;
+			if (out->has_message)
+				merge_message(&later, &out->message);
+			out->message = later;
+			out->has_message = true;
+		} else if (f.number == DNSTAP_TYPE) {
+			has_type = true;
+			type = (int32_t)(uint32_t)f.number_value;
+		}
+	}
+	if (!has_type)
+		return false;
+	if (type != DNSTAP_TYPE_MESSAGE)
+		out->has_message = false; /* a message of another kind: none to record */
+	return true;
+}
+
+static bool type_is_response(int32_t type)
+{
+	/* AUTH, RESOLVER, CLIENT, FORWARDER, STUB, TOOL and UPDATE responses: 2 to 14, even */
+	return type >= 2 && type <= 14 && type % 2 == 0;
 }
 
 /* An address of 4 bytes (IPv4, stored IPv4-mapped) or 16; anything else stays all zero. */
-static void copy_address(uint8_t out[16], protobuf_c_boolean has, const ProtobufCBinaryData *in)
+static void copy_address(uint8_t out[16], const struct pb_bytes *in)
 {
-	if (has && in->len == 4)
+	if (in->has && in->len == 4)
 		decode_map_ipv4(out, in->data);
-	else if (has && in->len == 16)
+	else if (in->has && in->len == 16)
 		memcpy(out, in->data, 16);
 	else
 		memset(out, 0, 16);
@@ -96,33 +397,29 @@ static bool time_ns(uint64_t sec, uint32_t nsec, int64_t *out)
 	return true;
 }
 
-enum malformed_reason dnstap_decode(struct dnstap_decoder *d, const uint8_t *frame, size_t len,
-				    struct dnstap_decoded *out)
+enum malformed_reason dnstap_decode(const uint8_t *frame, size_t len, struct dnstap_decoded *out)
 {
-	d->used = 0;
-	Dnstap__Dnstap *dt = dnstap__dnstap__unpack(&d->allocator, len, frame);
-	if (!dt)
+	struct dnstap_fields dt = {0};
+	if (!read_dnstap(&dt, frame, len))
 		return MALFORMED_DNSTAP_PROTOBUF;
-	const Dnstap__Message *m = dt->message;
-	if (dt->type != DNSTAP__DNSTAP__TYPE__MESSAGE || !m)
+	if (!dt.has_message)
 		return MALFORMED_DNSTAP_NO_MESSAGE;
-	bool response = type_is_response(m->type);
-	const ProtobufCBinaryData *wire = response ? &m->response_message : &m->query_message;
-	if (!(response ? m->has_response_message : m->has_query_message))
+	const struct message_fields m = dt.message;
+	bool response = type_is_response(m.type);
+	const struct pb_bytes *wire = response ? &m.response_message : &m.query_message;
+	if (!wire->has)
 		return MALFORMED_DNSTAP_NO_MESSAGE;
 
 	memset(out, 0, sizeof(*out));
 	struct packet_info *p = &out->packet;
-	bool v6 = m->has_socket_family && m->socket_family == DNSTAP__SOCKET_FAMILY__INET6;
-	p->ip_version = v6 ? 6 : 4;
-	p->ip_protocol =
-	    m->has_socket_protocol && m->socket_protocol != DNSTAP__SOCKET_PROTOCOL__UDP ? 6 : 17;
+	p->ip_version = m.has_family && m.family == FAMILY_INET6 ? 6 : 4;
+	p->ip_protocol = m.has_protocol && m.protocol != PROTOCOL_UDP ? 6 : 17;
 	/* The query side is the client: it sends queries and receives responses. */
 	uint8_t client[16], server[16];
-	copy_address(client, m->has_query_address, &m->query_address);
-	copy_address(server, m->has_response_address, &m->response_address);
-	uint16_t client_port = m->has_query_port ? (uint16_t)m->query_port : 0;
-	uint16_t server_port = m->has_response_port ? (uint16_t)m->response_port : 0;
+	copy_address(client, &m.query_address);
+	copy_address(server, &m.response_address);
+	uint16_t client_port = m.has_query_port ? (uint16_t)m.query_port : 0;
+	uint16_t server_port = m.has_response_port ? (uint16_t)m.response_port : 0;
 	memcpy(p->src_addr, response ? server : client, 16);
 	memcpy(p->dst_addr, response ? client : server, 16);
 	p->src_port = response ? server_port : client_port;
@@ -133,16 +430,16 @@ enum malformed_reason dnstap_decode(struct dnstap_decoder *d, const uint8_t *fra
 	out->dns = wire->data;
 	out->dns_len = wire->len;
 	/* A time that cannot be kept leaves the record with the time the frame arrived. */
-	if (response ? m->has_response_time_sec : m->has_query_time_sec)
+	if (response ? m.has_response_time : m.has_query_time)
 		out->has_time =
-		    response ? time_ns(m->response_time_sec, m->response_time_nsec, &out->ts_ns)
-			     : time_ns(m->query_time_sec, m->query_time_nsec, &out->ts_ns);
-	const ProtobufCEnumValue *type =
-	    protobuf_c_enum_descriptor_get_value(&dnstap__message__type__descriptor, m->type);
-	out->origin.type = type ? type->name : "UNKNOWN";
-	out->origin.identity = dt->has_identity ? dt->identity.data : NULL;
-	out->origin.identity_len = dt->has_identity ? dt->identity.len : 0;
-	out->origin.version = dt->has_version ? dt->version.data : NULL;
-	out->origin.version_len = dt->has_version ? dt->version.len : 0;
+		    response ? time_ns(m.response_time_sec, m.response_time_nsec, &out->ts_ns)
+			     : time_ns(m.query_time_sec, m.query_time_nsec, &out->ts_ns);
+	bool named = m.type > 0 &&
+		     (size_t)m.type < sizeof(message_type_names) / sizeof(message_type_names[0]);
+	out->origin.type = named ? message_type_names[m.type] : "UNKNOWN";
+	out->origin.identity = dt.identity.has ? dt.identity.data : NULL;
+	out->origin.identity_len = dt.identity.has ? dt.identity.len : 0;
+	out->origin.version = dt.version.has ? dt.version.data : NULL;
+	out->origin.version_len = dt.version.has ? dt.version.len : 0;
 	return MALFORMED_NONE;
 }

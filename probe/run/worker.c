@@ -38,7 +38,6 @@ struct worker {
 	const uint8_t *datagram_l4;
 	size_t datagram_len;
 	void *encoder_state;
-	struct dnstap_decoder *dnstap; /* for frames from the dnstap listener */
 	uint8_t *value;
 	void (*wait_hook)(void *ctx);
 	void *wait_ctx;
@@ -76,9 +75,8 @@ struct worker *worker_new(const struct worker_config *config, struct sink *sink)
 	w->matcher = dns_matcher_new(&config->match, &w->counters);
 	if (config->policy)
 		w->policy = policy_worker_new(config->policy, &w->counters);
-	w->dnstap = dnstap_decoder_new();
 	if (!w->parser || !w->message || !w->value || !w->fragments || !w->streams || !w->matcher ||
-	    (config->policy && !w->policy) || !w->dnstap) {
+	    (config->policy && !w->policy)) {
 		worker_free(w);
 		return NULL;
 	}
@@ -94,7 +92,6 @@ void worker_free(struct worker *w)
 	tcp_reassembly_free(w->streams);
 	dns_matcher_free(w->matcher);
 	policy_worker_free(w->policy);
-	dnstap_decoder_free(w->dnstap);
 	if (w->encoder_state)
 		w->config->value_encoder->state_free(w->encoder_state);
 	free(w->message);
@@ -262,7 +259,7 @@ static void handle_dns(struct worker *w, const struct frame *frame, const struct
 static bool handle_dnstap(struct worker *w, const struct frame *frame)
 {
 	struct dnstap_decoded d;
-	enum malformed_reason reason = dnstap_decode(w->dnstap, frame->data, frame->caplen, &d);
+	enum malformed_reason reason = dnstap_decode(frame->data, frame->caplen, &d);
 	if (reason != MALFORMED_NONE) {
 		count_malformed(w, reason);
 		return reason != MALFORMED_DNSTAP_PROTOBUF;

@@ -17,43 +17,14 @@
 
 #include "decode.h"
 #include "dns_message.h"
+#include "dnstap_wire.h"
 
 #define VERSION_TEXT "dnsprobe " DNSPROBE_VERSION
 #define IDENTITY_MAX 255
 #define VARINT_MAX   10
 
-/* Protocol buffers wire types (protobuf.dev, "Encoding") and the tags of the fields written:
- * (field number << 3) | wire type, each below 128, so one byte. */
-enum { WIRE_VARINT = 0, WIRE_BYTES = 2, WIRE_FIXED32 = 5 };
+/* A field's tag, (field number << 3) | wire type: each below 128 here, so one byte. */
 #define TAG(field, wire) ((uint8_t)((field) << 3 | (wire)))
-
-/* dnstap.proto's field numbers and enum values (proto/dnstap.proto). */
-enum {
-	DNSTAP_IDENTITY = 1,
-	DNSTAP_VERSION = 2,
-	DNSTAP_MESSAGE = 14,
-	DNSTAP_TYPE = 15,
-	DNSTAP_TYPE_MESSAGE = 1,
-	MESSAGE_TYPE = 1,
-	MESSAGE_SOCKET_FAMILY = 2,
-	MESSAGE_SOCKET_PROTOCOL = 3,
-	MESSAGE_QUERY_ADDRESS = 4,
-	MESSAGE_RESPONSE_ADDRESS = 5,
-	MESSAGE_QUERY_PORT = 6,
-	MESSAGE_RESPONSE_PORT = 7,
-	MESSAGE_QUERY_TIME_SEC = 8,
-	MESSAGE_QUERY_TIME_NSEC = 9,
-	MESSAGE_QUERY_MESSAGE = 10,
-	MESSAGE_RESPONSE_TIME_SEC = 12,
-	MESSAGE_RESPONSE_TIME_NSEC = 13,
-	MESSAGE_RESPONSE_MESSAGE = 14,
-	TYPE_CLIENT_QUERY = 5,
-	TYPE_CLIENT_RESPONSE = 6,
-	FAMILY_INET = 1,
-	FAMILY_INET6 = 2,
-	PROTOCOL_UDP = 1,
-	PROTOCOL_TCP = 2,
-};
 
 struct dnstap_state {
 	/* identity and version, the same in every value */
@@ -169,7 +140,7 @@ static size_t message_len(const struct message_fields *f)
 static uint8_t *put_message(uint8_t *p, const struct message_fields *f)
 {
 	*p++ = TAG(MESSAGE_TYPE, WIRE_VARINT);
-	*p++ = f->response ? TYPE_CLIENT_RESPONSE : TYPE_CLIENT_QUERY;
+	*p++ = f->response ? MESSAGE_TYPE_CLIENT_RESPONSE : MESSAGE_TYPE_CLIENT_QUERY;
 	*p++ = TAG(MESSAGE_SOCKET_FAMILY, WIRE_VARINT);
 	*p++ = f->family;
 	if (f->has_protocol) {

@@ -39,6 +39,14 @@ static inline void bytes_put_be32(uint8_t *p, uint32_t v)
 	bytes_put_be16(p + 2, v);
 }
 
+static inline void bytes_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 /* Whether the len bytes at `at` lie inside the base_len bytes at base (compared as addresses:
  * at may point into another object). */
 static inline bool bytes_span_inside(const uint8_t *base, size_t base_len, const uint8_t *at,

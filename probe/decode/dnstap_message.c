@@ -59,8 +59,10 @@ static bool read_tag(struct pb_reader *r, uint32_t *number, uint8_t *wire)
 	uint32_t tag = (uint32_t)(d[0] & 0x7f) >> 3;
 	unsigned shift = 4;
 	for (size_t i = 0; i < max; i++) {
-		if (i > 0)
-			tag |= (uint32_t)(d[i] & 0x7f) << shift, shift += 7;
+		if (i > 0) {
+			tag |= (uint32_t)(d[i] & 0x7f) << shift;
+			shift += 7;
+		}
 		if (!(d[i] & 0x80)) {
 			*number = tag;
 			r->at += i + 1;
@@ -158,7 +160,25 @@ struct dnstap_fields {
 	struct message_fields message;
 };
 
-/* The wire type each field of Message has; 0xff for numbers it does not define. */
+/* What dnstap_field_wire and message_field_wire give for numbers the schema does not define. */
+#define FIELD_UNKNOWN 0xff
+
+/* The wire type each field of Dnstap and of Message has. */
+static uint8_t dnstap_field_wire(uint32_t number)
+{
+	switch (number) {
+	case DNSTAP_IDENTITY:
+	case DNSTAP_VERSION:
+	case DNSTAP_EXTRA:
+	case DNSTAP_MESSAGE:
+		return WIRE_BYTES;
+	case DNSTAP_TYPE:
+		return WIRE_VARINT;
+	default:
+		return FIELD_UNKNOWN;
+	}
+}
+
 static uint8_t message_field_wire(uint32_t number)
 {
 	switch (number) {
@@ -180,7 +200,7 @@ static uint8_t message_field_wire(uint32_t number)
 	case MESSAGE_RESPONSE_MESSAGE:
 		return WIRE_BYTES;
 	default:
-		return 0xff;
+		return FIELD_UNKNOWN;
 	}
 }
 
@@ -284,7 +304,7 @@ static bool read_message(struct message_fields *out, const uint8_t *data, size_t
 		if (!read_field(&r, &f))
 			return false;
 		uint8_t wire = message_field_wire(f.number);
-		if (wire == 0xff)
+		if (wire == FIELD_UNKNOWN)
 			continue;
 		if (wire != f.wire)
 			return false;
@@ -303,26 +323,16 @@ static bool read_dnstap(struct dnstap_fields *out, const uint8_t *frame, size_t 
 		struct pb_field f;
 		if (!read_field(&r, &f))
 			return false;
-		switch (f.number) {
-		case DNSTAP_IDENTITY:
-		case DNSTAP_VERSION:
-		case DNSTAP_EXTRA:
-		case DNSTAP_MESSAGE:
-			if (f.wire != WIRE_BYTES)
-				return false;
-			break;
-		case DNSTAP_TYPE:
-			if (f.wire != WIRE_VARINT)
-				return false;
-			break;
-		default:
+		uint8_t wire = dnstap_field_wire(f.number);
+		if (wire == FIELD_UNKNOWN)
 			continue;
-		}
-		if (f.number == DNSTAP_IDENTITY)
+		if (wire != f.wire)
+			return false;
+		if (f.number == DNSTAP_IDENTITY) {
 			keep_bytes(&out->identity, &f);
-		else if (f.number == DNSTAP_VERSION)
+		} else if (f.number == DNSTAP_VERSION) {
 			keep_bytes(&out->version, &f);
-		else if (f.number == DNSTAP_MESSAGE) {
+		} else if (f.number == DNSTAP_MESSAGE) {
 			struct message_fields later = {0};
 			if (!read_message(&later, f.data, f.len))
 				return false;
@@ -377,22 +387,22 @@ enum malformed_reason dnstap_decode(const uint8_t *frame, size_t len, struct dns
 		return MALFORMED_DNSTAP_PROTOBUF;
 	if (!dt.has_message)
 		return MALFORMED_DNSTAP_NO_MESSAGE;
-	const struct message_fields m = dt.message;
-	bool response = type_is_response(m.type);
-	const struct pb_bytes *wire = response ? &m.response_message : &m.query_message;
+	const struct message_fields *m = &dt.message;
+	bool response = type_is_response(m->type);
+	const struct pb_bytes *wire = response ? &m->response_message : &m->query_message;
 	if (!wire->has)
 		return MALFORMED_DNSTAP_NO_MESSAGE;
 
 	memset(out, 0, sizeof(*out));
 	struct packet_info *p = &out->packet;
-	p->ip_version = m.has_family && m.family == FAMILY_INET6 ? 6 : 4;
-	p->ip_protocol = m.has_protocol && m.protocol != PROTOCOL_UDP ? 6 : 17;
+	p->ip_version = m->has_family && m->family == FAMILY_INET6 ? 6 : 4;
+	p->ip_protocol = m->has_protocol && m->protocol != PROTOCOL_UDP ? 6 : 17;
 	/* The query side is the client: it sends queries and receives responses. */
 	uint8_t client[16], server[16];
-	copy_address(client, &m.query_address);
-	copy_address(server, &m.response_address);
-	uint16_t client_port = m.has_query_port ? (uint16_t)m.query_port : 0;
-	uint16_t server_port = m.has_response_port ? (uint16_t)m.response_port : 0;
+	copy_address(client, &m->query_address);
+	copy_address(server, &m->response_address);
+	uint16_t client_port = m->has_query_port ? (uint16_t)m->query_port : 0;
+	uint16_t server_port = m->has_response_port ? (uint16_t)m->response_port : 0;
 	memcpy(p->src_addr, response ? server : client, 16);
 	memcpy(p->dst_addr, response ? client : server, 16);
 	p->src_port = response ? server_port : client_port;
@@ -403,13 +413,13 @@ enum malformed_reason dnstap_decode(const uint8_t *frame, size_t len, struct dns
 	out->dns = wire->data;
 	out->dns_len = wire->len;
 	/* A time that cannot be kept leaves the record with the time the frame arrived. */
-	if (response ? m.has_response_time : m.has_query_time)
+	if (response ? m->has_response_time : m->has_query_time)
 		out->has_time =
-		    response ? time_ns(m.response_time_sec, m.response_time_nsec, &out->ts_ns)
-			     : time_ns(m.query_time_sec, m.query_time_nsec, &out->ts_ns);
-	bool named = m.type > 0 &&
-		     (size_t)m.type < sizeof(message_type_names) / sizeof(message_type_names[0]);
-	out->origin.type = named ? message_type_names[m.type] : "UNKNOWN";
+		    response ? time_ns(m->response_time_sec, m->response_time_nsec, &out->ts_ns)
+			     : time_ns(m->query_time_sec, m->query_time_nsec, &out->ts_ns);
+	bool named = m->type > 0 &&
+		     (size_t)m->type < sizeof(message_type_names) / sizeof(message_type_names[0]);
+	out->origin.type = named ? message_type_names[m->type] : "UNKNOWN";
 	out->origin.identity = dt.identity.has ? dt.identity.data : NULL;
 	out->origin.identity_len = dt.identity.has ? dt.identity.len : 0;
 	out->origin.version = dt.version.has ? dt.version.data : NULL;

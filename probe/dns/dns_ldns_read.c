@@ -69,14 +69,13 @@ static ldns_rr_list *section_list(const ldns_pkt *pkt, ldns_pkt_section section)
 /* Where a record of the section goes; false when ldns could not keep it. */
 static bool keep_record(ldns_pkt *pkt, ldns_pkt_section section, ldns_rr *rr, unsigned *opts)
 {
-	if (section != LDNS_SECTION_ADDITIONAL)
-		return ldns_rr_list_push_rr(section_list(pkt, section), rr);
-	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_OPT) {
+	bool additional = section == LDNS_SECTION_ADDITIONAL;
+	if (additional && ldns_rr_get_type(rr) == LDNS_RR_TYPE_OPT) {
 		take_opt(pkt, rr);
 		(*opts)++;
 		return true;
 	}
-	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG) {
+	if (additional && ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG) {
 		ldns_rr_free(ldns_pkt_tsig(pkt));
 		ldns_pkt_set_tsig(pkt, rr);
 		ldns_pkt_set_arcount(pkt, ldns_pkt_arcount(pkt) - 1);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "decode.h"
 #include "dns_message.h"
 #include "dnstap_wire.h"
@@ -63,9 +64,8 @@ static uint8_t *put_bytes(uint8_t *p, uint8_t tag, const void *data, size_t len)
 static uint8_t *put_fixed32(uint8_t *p, uint8_t tag, uint32_t v)
 {
 	*p++ = tag;
-	for (int i = 0; i < 4; i++)
-		*p++ = (uint8_t)(v >> (8 * i)); /* little-endian */
-	return p;
+	bytes_put_le32(p, v);
+	return p + 4;
 }
 
 static void *dnstap_state_new(const struct encoder_settings *settings)

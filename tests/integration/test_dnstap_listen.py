@@ -188,6 +188,11 @@ def test_eight_senders_at_once(dnsprobe_bin, tap_file, tmp_path):
     assert '8 connections (8 closed, 0 refused)' in log
 
 
+# A Frame Streams START control frame offering protobuf:dnstap.Dnstap.
+CONTENT_TYPE = b'protobuf:dnstap.Dnstap'
+START = struct.pack('!IIIII', 0, 12 + len(CONTENT_TYPE), 2, 1, len(CONTENT_TYPE)) + CONTENT_TYPE
+
+
 def test_garbage_closes_that_connection_only(dnsprobe_bin, tap_file, tmp_path):
     need('fstrm_replay')
     _, tap = tap_file
@@ -199,10 +204,8 @@ def test_garbage_closes_that_connection_only(dnsprobe_bin, tap_file, tmp_path):
         struct.pack('!III', 0, 4, 99),                                 # an unknown control type
         struct.pack('!IIIII', 0, 16, 2, 1, 4) + b'text',               # START, wrong content type
     ]
-    start = b'protobuf:dnstap.Dnstap'
-    start = struct.pack('!IIIII', 0, 12 + len(start) - 4 + 4, 2, 1, len(start)) + start
-    garbage.append(start + struct.pack('!I', 100000) + b'x' * 8000)   # over --max-frame-size
-    garbage.append(start + struct.pack('!I', 5) + b'\xff\xff\xff\xff\xff')  # not a protobuf
+    garbage.append(START + struct.pack('!I', 100000) + b'x' * 8000)   # over --max-frame-size
+    garbage.append(START + struct.pack('!I', 5) + b'\xff\xff\xff\xff\xff')  # not a protobuf
     for g in garbage:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(listener.sock)
@@ -230,11 +233,9 @@ def test_a_frame_that_is_not_dnstap_closes_its_connection(dnsprobe_bin, tmp_path
     """A sender whose data frame is not a Dnstap protobuf is cut off by the probe, even though it
     keeps its side open: what it sends after would be as useless."""
     listener = Listener(dnsprobe_bin, tmp_path)
-    start = b'protobuf:dnstap.Dnstap'
-    start = struct.pack('!IIIII', 0, 12 + len(start) - 4 + 4, 2, 1, len(start)) + start
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect(listener.sock)
-        s.sendall(start + struct.pack('!I', 5) + b'\xff\xff\xff\xff\xff')
+        s.sendall(START + struct.pack('!I', 5) + b'\xff\xff\xff\xff\xff')
         s.settimeout(10)
         assert s.recv(4096) == b''  # closed by the probe, not timed out
     log = listener.stop()
@@ -448,9 +449,7 @@ def test_blocked_sink_loses_nothing(dnsprobe, dnsprobe_bin, tap_file, tmp_path):
 
 def unidirectional_stream(frames):
     """The bytes of a unidirectional Frame Streams sender: START, the frames, STOP."""
-    ct = b'protobuf:dnstap.Dnstap'
-    start = struct.pack('!IIIII', 0, 12 + len(ct), 2, 1, len(ct)) + ct
-    return start + b''.join(struct.pack('!I', len(f)) + f for f in frames) + \
+    return START + b''.join(struct.pack('!I', len(f)) + f for f in frames) + \
         struct.pack('!III', 0, 4, 3)
 
 
